@@ -1,0 +1,58 @@
+# Two commands on a fresh machine:
+#   make build   set up, generate demo data, load it, dbt build on the embedded DuckDB file
+#   make test    set up, lint SQL, run the whole pytest suite (which builds small data with dbt)
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+DATA_DIR ?= data/raw
+CUSTOMERS ?= 5000
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export DBT_PROFILES_DIR := $(CURDIR)
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+.PHONY: help setup build generate load dbt-build test lint unit clean
+
+help:
+	@echo "make build   set up, generate demo data, load it, run dbt build (DuckDB file under warehouse/)"
+	@echo "make test    set up, lint SQL with sqlfluff, run the pytest suite"
+	@echo "make lint    sqlfluff lint only;  make clean  remove built files"
+
+# uv itself comes from PyPI into a private tools venv, so nothing is needed on PATH but python3.
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+# The project environment, exactly as locked; re-synced when pyproject.toml or uv.lock change.
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --compile-bytecode
+	@touch $@
+
+setup: $(VENV)/.synced
+
+generate: setup
+	$(BIN)/warehouse generate --out $(DATA_DIR) --customers $(CUSTOMERS)
+
+load: setup
+	$(BIN)/warehouse load --data-dir $(DATA_DIR)
+
+dbt-build: setup
+	$(BIN)/dbt build
+	$(BIN)/dbt source freshness
+
+build: generate load dbt-build
+
+lint: setup
+	$(BIN)/sqlfluff lint models data-tests analyses
+
+test: lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf target logs warehouse data reports

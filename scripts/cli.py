@@ -1,0 +1,181 @@
+"""The `warehouse` command line: generate, load and validate raw data.
+
+Exit codes: 0 ok, 1 a data problem was found, 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import duckdb
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from scripts.config import DB_PATH_ENV, DEFAULT_DATA_DIR, db_path
+from scripts.generate import GeneratorConfig, customers_for_orders, generate
+from scripts.load import FileError, FileResult, LoadReport, discover_files, load_directory
+
+app = typer.Typer(
+    help="Customer-retention warehouse: generate demo data, validate and load raw files.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(stderr=True)
+DATA_PROBLEM = 1
+USAGE_ERROR = 2
+
+DataDir = Annotated[Path, typer.Option("--data-dir", help="Folder with one subfolder per entity.")]
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=False,
+    )
+
+
+@app.command("generate")
+def generate_command(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write entity folders into.")] = DEFAULT_DATA_DIR,
+    customers: Annotated[Optional[int], typer.Option(min=100, help="Number of customers (default 5000).")] = None,
+    orders: Annotated[Optional[int], typer.Option(min=800, help="Aim for about this many orders instead.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed and size give the same files.")] = 42,
+    file_format: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+    start: Annotated[str, typer.Option(help="First day of activity, YYYY-MM-DD.")] = "2023-01-01",
+    end: Annotated[str, typer.Option(help="Last day of activity, YYYY-MM-DD.")] = "2025-12-31",
+    bad_row_rate: Annotated[float, typer.Option(help="Share of deliberately bad rows per entity.")] = 0.002,
+) -> None:
+    """Write a deterministic demo data set (customers, orders, survey responses)."""
+    if customers is not None and orders is not None:
+        raise typer.BadParameter("give --customers or --orders, not both")
+    if file_format not in ("parquet", "csv"):
+        raise typer.BadParameter("--format must be parquet or csv")
+    try:
+        config = GeneratorConfig(
+            customers=customers or (customers_for_orders(orders) if orders else 5_000),
+            seed=seed, start=date.fromisoformat(start), end=date.fromisoformat(end),
+            file_format=file_format, bad_row_rate=bad_row_rate,  # type: ignore[arg-type]
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    with _progress() as progress:
+        task = progress.add_task("customers simulated", total=config.customers)
+        summary = generate(config, out, on_progress=lambda n: progress.advance(task, n))
+    table = Table(title=f"Generated under {out}")
+    for column in ("entity", "rows", "deliberately bad rows"):
+        table.add_column(column, justify="right" if column != "entity" else "left")
+    for entity, rows in summary.rows.items():
+        table.add_row(entity, f"{rows:,}", f"{summary.bad_rows.get(entity, 0):,}")
+    console.print(table)
+
+
+def _report_table(report: LoadReport, title: str) -> Table:
+    table = Table(title=title)
+    for column in ("file", "status", "read", "loaded", "rejected", "note"):
+        table.add_column(column, justify="right" if column in ("read", "loaded", "rejected") else "left")
+    for f in report.files:
+        note = f.error or (f"ignored columns: {', '.join(f.ignored_columns)}" if f.ignored_columns else "")
+        style = "red" if f.status == "failed" else ("yellow" if f.rows_rejected else "")
+        table.add_row(f.path, f.status, f"{f.rows_read:,}", f"{f.rows_loaded:,}", f"{f.rows_rejected:,}", note,
+                      style=style)
+    return table
+
+
+def _rejections_table(report: LoadReport, limit: int) -> Table:
+    table = Table(title=f"First rejected rows (up to {limit} per file)")
+    for column in ("file", "row", "column", "reason"):
+        table.add_column(column)
+    for f in report.files:
+        for r in f.sample_rejections[:limit]:
+            table.add_row(r.source_file, str(r.source_row), r.column_name, r.reason)
+    return table
+
+
+def _run_load(con: duckdb.DuckDBPyConnection, data_dir: Path, verb: str) -> LoadReport:
+    try:
+        files = discover_files(data_dir)
+    except FileError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(USAGE_ERROR) from exc
+    with _progress() as progress:
+        task = progress.add_task(f"files {verb}", total=len(files))
+
+        def advance(result: FileResult) -> None:
+            progress.advance(task)
+            if result.status == "failed":
+                progress.console.print(f"[red]error:[/red] {data_dir / result.path}: {result.error}")
+
+        return load_directory(con, data_dir, on_file=advance, files=files)
+
+
+@app.command("load")
+def load_command(
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    strict: Annotated[bool, typer.Option(help="Exit 1 when any row was rejected, not only on file errors.")] = False,
+) -> None:
+    """Validate raw files and load them into the `raw` schema of the warehouse file.
+
+    Rejected rows go to raw.<entity>_rejected with file, row, column and reason. A file
+    that cannot be read as a whole is rolled back and named; the exit code is then 1.
+    """
+    path = db_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(path)) as con:
+        report = _run_load(con, data_dir, "loaded")
+    console.print(_report_table(report, f"Loaded {data_dir} into {path} (set {DB_PATH_ENV} to move it)"))
+    totals = report.totals()
+    console.print(
+        f"rows read {totals['rows_read']:,} = loaded {totals['rows_loaded']:,} + rejected {totals['rows_rejected']:,}"
+        " (rejected rows are in raw.<entity>_rejected)"
+    )
+    if report.failed or (strict and report.rows_rejected):
+        raise typer.Exit(DATA_PROBLEM)
+
+
+@app.command("validate")
+def validate_command(
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    limit: Annotated[int, typer.Option(min=1, help="Rejected rows to show per file.")] = 10,
+) -> None:
+    """Check raw files against the contract without loading anything (a dry run of `load`).
+
+    Exit code 1 when any file cannot be read or any row would be rejected.
+    """
+    if output_format not in ("table", "json"):
+        raise typer.BadParameter("--format must be table or json")
+    with duckdb.connect(":memory:") as con:
+        report = _run_load(con, data_dir, "checked")
+    if output_format == "json":
+        payload = {
+            "data_dir": str(data_dir),
+            "totals": report.totals(),
+            "files": [
+                {
+                    "path": f.path, "entity": f.entity, "status": "failed" if f.status == "failed" else "checked",
+                    "rows_read": f.rows_read, "rows_passed": f.rows_loaded, "rows_failed": f.rows_rejected,
+                    "error": f.error, "ignored_columns": list(f.ignored_columns),
+                    "first_failures": [
+                        {"row": r.source_row, "column": r.column_name, "reason": r.reason}
+                        for r in f.sample_rejections[:limit]
+                    ],
+                }
+                for f in report.files
+            ],
+        }
+        typer.echo(json.dumps(payload, indent=2))
+    else:
+        console.print(_report_table(report, f"Validated {data_dir} (nothing loaded)"))
+        if report.rows_rejected:
+            console.print(_rejections_table(report, limit))
+    if report.failed or report.rows_rejected:
+        raise typer.Exit(DATA_PROBLEM)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,145 @@
+"""The raw data contract: which files, which columns, which values are accepted.
+
+The loader, the validator, the generator and the README all read this module, so the
+contract is written once. Allowed statuses and currencies come from the dbt seeds that
+the marts use, so a value the loader accepts is a value the models know.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Literal
+
+from scripts.config import SEEDS_DIR
+
+Kind = Literal["id", "string", "email", "timestamp", "date", "money", "score", "enum"]
+
+MAX_AMOUNT = 1_000_000
+"""An order amount above this (in the order's currency) is rejected as absurd."""
+
+EARLIEST_TIMESTAMP = "2000-01-01"
+"""Timestamps before this are rejected as implausible."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    description: str
+    required: bool = True
+    """A value must be present (not null, not blank)."""
+    optional_in_file: bool = False
+    """The column may be missing from a file; it is then loaded as null."""
+    allowed_seed: tuple[str, str] | None = None
+    """For enums: (seed file, column) listing the accepted values."""
+
+    def allowed_values(self) -> tuple[str, ...]:
+        if self.allowed_seed is None:
+            return ()
+        return seed_values(*self.allowed_seed)
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    primary_key: str
+    columns: tuple[Column, ...]
+    description: str
+    customer_must_exist: bool = False
+    """Rows whose customer_id is not a loaded customer are rejected."""
+    extra_checks: tuple[tuple[str, str, str], ...] = field(default=())
+    """(column, SQL condition that is true for a bad row, reason) over typed values."""
+
+    @property
+    def required_in_file(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if not c.optional_in_file)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+@cache
+def seed_values(seed: str, column: str) -> tuple[str, ...]:
+    """The values of one column of a seed CSV under seeds/."""
+    with (SEEDS_DIR / f"{seed}.csv").open(newline="", encoding="utf-8") as handle:
+        return tuple(row[column] for row in csv.DictReader(handle))
+
+
+CUSTOMERS = Entity(
+    name="customers",
+    primary_key="customer_id",
+    description="One row per customer account (a later file may carry a newer version).",
+    columns=(
+        Column("customer_id", "id", "Customer identifier, unique per account."),
+        Column("email", "email", "Contact email; several accounts may share one (guest checkouts).", required=False),
+        Column("name", "string", "Full name (personal data).", required=False),
+        Column("signup_at", "timestamp", "When the account was created; ISO 8601 with offset, or UTC."),
+        Column("country", "string", "ISO 3166-1 alpha-2 country code.", required=False),
+        Column("acquisition_channel", "string", "Marketing channel that brought the customer.", required=False),
+        Column(
+            "updated_at", "timestamp", "When this version of the row was written; the latest wins.",
+            required=False, optional_in_file=True,
+        ),
+    ),
+)
+
+ORDERS = Entity(
+    name="orders",
+    primary_key="order_id",
+    description="One row per order (a later file may carry a newer version, for example a new status).",
+    customer_must_exist=True,
+    columns=(
+        Column("order_id", "id", "Order identifier."),
+        Column("customer_id", "id", "The customer who placed the order; must be a loaded customer."),
+        Column("ordered_at", "timestamp", "When the order was placed; ISO 8601 with offset, or UTC."),
+        Column("status", "enum", "Order status.", allowed_seed=("order_statuses", "order_status")),
+        Column("gross_amount", "money", "Order value before discount, in the order currency."),
+        Column("discount_amount", "money", "Discount granted, in the order currency; blank means 0.", required=False),
+        Column("refunded_amount", "money", "Amount refunded, in the order currency; blank means 0.", required=False),
+        Column("currency", "enum", "ISO 4217 currency code.", allowed_seed=("currency_rates", "currency_code")),
+        Column("promised_delivery_date", "date", "Delivery date promised at checkout.", required=False),
+        Column("actual_delivery_date", "date", "Date the order was delivered; blank if not delivered.", required=False),
+        Column(
+            "updated_at", "timestamp", "When this version of the row was written; the latest wins.",
+            required=False, optional_in_file=True,
+        ),
+    ),
+    extra_checks=(
+        ("discount_amount", "coalesce(discount_amount, 0) > gross_amount", "discount larger than gross amount"),
+        (
+            "refunded_amount",
+            "coalesce(refunded_amount, 0) > gross_amount - coalesce(discount_amount, 0)",
+            "refund larger than the amount paid (gross - discount)",
+        ),
+        (
+            "actual_delivery_date",
+            "actual_delivery_date < cast(ordered_at as date) - 1",
+            "delivered before the order was placed",
+        ),
+    ),
+)
+
+SURVEY_RESPONSES = Entity(
+    name="survey_responses",
+    primary_key="response_id",
+    description="One row per answer to a 0-10 'how likely are you to recommend us' survey.",
+    columns=(
+        Column("response_id", "id", "Response identifier."),
+        Column("customer_id", "id", "The customer, when the survey tool knows it; may be blank.", required=False),
+        Column("email", "email", "Email the respondent gave, used to match when customer_id is blank.", required=False),
+        Column("survey_id", "string", "Which survey was answered.", required=False, optional_in_file=True),
+        Column("responded_at", "timestamp", "When the answer was given; ISO 8601 with offset, or UTC."),
+        Column("score", "score", "Likelihood to recommend, a whole number from 0 to 10."),
+        Column("comment", "string", "Free-text comment.", required=False),
+        Column("survey_channel", "string", "Where the survey was shown (email, web, app, ...).", required=False),
+    ),
+)
+
+ENTITIES: tuple[Entity, ...] = (CUSTOMERS, ORDERS, SURVEY_RESPONSES)
+"""In load order: orders are checked against the customers loaded before them."""
+
+ENTITY_BY_NAME = {entity.name: entity for entity in ENTITIES}
+
+FILE_SUFFIXES = {".csv": "csv", ".parquet": "parquet"}
