@@ -143,3 +143,23 @@ ENTITIES: tuple[Entity, ...] = (CUSTOMERS, ORDERS, SURVEY_RESPONSES)
 ENTITY_BY_NAME = {entity.name: entity for entity in ENTITIES}
 
 FILE_SUFFIXES = {".csv": "csv", ".parquet": "parquet"}
+
+
+def markdown_tables() -> str:
+    """The contract as Markdown tables, as the README shows it (a test keeps the two in step)."""
+    kinds = {"id": "text id", "string": "text", "email": "email", "timestamp": "timestamp", "date": "date",
+             "money": "decimal, 2 places", "score": "whole number 0-10", "enum": "code"}
+    lines: list[str] = []
+    for entity in ENTITIES:
+        lines += [f"#### `{entity.name}/`: {entity.description}", "",
+                  "| column | type | required | notes |", "|---|---|---|---|"]
+        for c in entity.columns:
+            required = "yes" if c.required else "no"
+            if c.optional_in_file:
+                required += " (column may be absent)"
+            notes = c.description
+            if c.allowed_values():
+                notes += " One of " + ", ".join(f"`{v}`" for v in c.allowed_values()) + "."
+            lines.append(f"| `{c.name}` | {kinds[c.kind]} | {required} | {notes} |")
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,78 @@
+"""Shared fixtures: small generated data, and a warehouse built from it with dbt."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+from scripts.config import DB_PATH_ENV, PROJECT_ROOT
+from scripts.generate import GeneratorConfig, generate
+from scripts.load import LoadReport, load_directory
+
+SMALL_CUSTOMERS = 400
+
+
+@contextmanager
+def env(**values: str) -> Iterator[None]:
+    """Set environment variables for the duration of a block."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def run_dbt(args: list[str], project_dir: Path, db_path: Path, work_dir: Path) -> dbtRunnerResult:
+    """Run dbt in-process against `db_path`, writing target/ and logs/ under `work_dir`."""
+    with env(**{DB_PATH_ENV: str(db_path), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}):
+        return dbtRunner().invoke(
+            [*args, "--project-dir", str(project_dir), "--profiles-dir", str(PROJECT_ROOT),
+             "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"), "--quiet"]
+        )
+
+
+@dataclass
+class BuiltWarehouse:
+    db_path: Path
+    data_dir: Path
+    target_dir: Path
+    load_report: LoadReport
+    build_result: dbtRunnerResult
+
+    def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        with duckdb.connect(str(self.db_path), read_only=True) as con:
+            return con.execute(sql, params or []).fetchall()
+
+    def manifest(self) -> dict:
+        return json.loads((self.target_dir / "manifest.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def small_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("data") / "raw"
+    generate(GeneratorConfig(customers=SMALL_CUSTOMERS, seed=7), out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
+    """Small generated data loaded and built with `dbt build` (models, seeds, data and unit tests)."""
+    work = tmp_path_factory.mktemp("warehouse")
+    db_path = work / "retention.duckdb"
+    with duckdb.connect(str(db_path)) as con:
+        report = load_directory(con, small_data)
+    result = run_dbt(["build"], PROJECT_ROOT, db_path, work)
+    return BuiltWarehouse(db_path, small_data, work / "target", report, result)
