@@ -49,7 +49,7 @@ dbt-build: setup
 build: generate load dbt-build
 
 lint: setup
-	$(BIN)/sqlfluff lint models data-tests analyses
+	$(BIN)/sqlfluff lint models $(wildcard data-tests analyses)
 
 test: lint
 	$(BIN)/pytest
