@@ -34,7 +34,9 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
+# dbt-duckdb does not create the folder of the database file.
 setup: $(VENV)/.synced
+	@mkdir -p $(dir $(or $(WAREHOUSE_DB_PATH),warehouse/retention.duckdb))
 
 generate: setup
 	$(BIN)/warehouse generate --out $(DATA_DIR) --customers $(CUSTOMERS)
