@@ -1,0 +1,50 @@
+{#-
+    The retention definitions, each written once. See the docs blocks of the same names.
+-#}
+
+{#- True when a customer whose last counted order was on last_order_date is a customer at at_date. -#}
+{% macro is_customer_at(last_order_date, at_date) -%}
+    (
+        {{ last_order_date }} is not null
+        and {{ last_order_date }} <= {{ at_date }}
+        and {{ dbt.datediff(last_order_date, at_date, 'day') }} < {{ active_window_days() }}
+    )
+{%- endmacro %}
+
+{#- The active window in days (var active_window_days), refused when shorter than a month:
+    a new customer must still be a customer at the end of the month they first ordered in. -#}
+{% macro active_window_days() -%}
+    {%- set days = var('active_window_days') | int -%}
+    {%- if days < 31 -%}
+        {{ exceptions.raise_compiler_error("var active_window_days must be at least 31, got " ~ days) }}
+    {%- endif -%}
+    {{ days }}
+{%- endmacro %}
+
+{#- numerator / denominator, null when the denominator is 0 or null. -#}
+{% macro safe_ratio(numerator, denominator) -%}
+    (cast({{ numerator }} as {{ type_double() }}) / nullif({{ denominator }}, 0))
+{%- endmacro %}
+
+{#- Customer retention rate in percent: CRR = (E - N) / S * 100. -#}
+{% macro crr_pct(customers_at_end, new_customers, customers_at_start) -%}
+    ({{ safe_ratio('(' ~ customers_at_end ~ ' - ' ~ new_customers ~ ')', customers_at_start) }} * 100)
+{%- endmacro %}
+
+{#- Churn rate in percent: customers lost during the period / S * 100. -#}
+{% macro churn_rate_pct(churned_customers, customers_at_start) -%}
+    ({{ safe_ratio(churned_customers, customers_at_start) }} * 100)
+{%- endmacro %}
+
+{#- A 64-bit floating point type on every engine (dbt.type_float() is 32-bit on DuckDB). -#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'retention_warehouse')()) }}
+{%- endmacro %}
+
+{% macro default__type_double() -%}
+    double precision
+{%- endmacro %}
+
+{% macro spark__type_double() -%}
+    double
+{%- endmacro %}

@@ -1,0 +1,9 @@
+{#- Net revenue of an order, in its own currency: gross - discount - refunded. See doc `net_revenue`. -#}
+{% macro net_revenue(gross_amount, discount_amount, refunded_amount) -%}
+    ({{ gross_amount }} - {{ discount_amount }} - {{ refunded_amount }})
+{%- endmacro %}
+
+{#- An amount in US dollars, rounded half away from zero to the cent. -#}
+{% macro to_usd(amount, usd_per_unit) -%}
+    cast(round({{ amount }} * {{ usd_per_unit }}, 2) as decimal(18, 2))
+{%- endmacro %}
