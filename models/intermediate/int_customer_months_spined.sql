@@ -120,7 +120,7 @@ with_status as (
     from with_last_order
 ),
 
-final as (
+with_start as (
     select
         customer_id,
         cohort_month,
@@ -137,21 +137,25 @@ final as (
         ) as is_customer_at_month_start,
         month_start = cohort_month as is_new
     from with_status
+),
+
+final as (
+    select
+        customer_id,
+        cohort_month,
+        month_start,
+        month_end,
+        months_since_first_order,
+        counted_orders,
+        net_revenue_usd,
+        last_order_date_to_month_end,
+        is_active,
+        is_customer_at_month_start,
+        is_customer_at_month_end,
+        is_new,
+        not is_new and not is_customer_at_month_start and is_customer_at_month_end as is_reactivated,
+        is_customer_at_month_start and not is_customer_at_month_end as is_churned
+    from with_start
 )
 
-select
-    customer_id,
-    cohort_month,
-    month_start,
-    month_end,
-    months_since_first_order,
-    counted_orders,
-    net_revenue_usd,
-    last_order_date_to_month_end,
-    is_active,
-    is_customer_at_month_start,
-    is_customer_at_month_end,
-    is_new,
-    not is_new and not is_customer_at_month_start and is_customer_at_month_end as is_reactivated,
-    is_customer_at_month_start and not is_customer_at_month_end as is_churned
-from final
+select * from final
