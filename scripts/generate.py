@@ -310,7 +310,7 @@ class Writer:
     def table(self, rows: dict[str, np.ndarray]) -> pa.Table:
         csv_mode = self.config.file_format == "csv"
         offsets = None
-        if csv_mode and "_country" in rows or csv_mode and self.entity is CUSTOMERS:
+        if csv_mode:  # every entity carries its customer's country, as `country` or `_country`
             countries = rows.get("_country", rows.get("country"))
             offsets = np.vectorize(self.simulator.offset_of.get)(countries) if len(countries) else np.array([])
         arrays = {}
