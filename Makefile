@@ -12,16 +12,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATA_DIR ?= data/raw
 CUSTOMERS ?= 5000
+CDNOW_DIR ?= data/cdnow
+CDNOW_DB ?= warehouse/cdnow.duckdb
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup build generate load dbt-build test lint unit clean
+.PHONY: help setup build generate load dbt-build report cdnow test lint clean
 
 help:
 	@echo "make build   set up, generate demo data, load it, run dbt build (DuckDB file under warehouse/)"
 	@echo "make test    set up, lint SQL with sqlfluff, run the pytest suite"
+	@echo "make cdnow   import the real CDNOW purchases and build the same marts into $(CDNOW_DB)"
 	@echo "make lint    sqlfluff lint only;  make clean  remove built files"
 
 # uv itself comes from PyPI into a private tools venv, so nothing is needed on PATH but python3.
@@ -48,7 +51,17 @@ dbt-build: setup
 	$(BIN)/dbt build
 	$(BIN)/dbt source freshness
 
-build: generate load dbt-build
+report: setup
+	$(BIN)/warehouse report
+
+build: generate load dbt-build report
+
+# The real CDNOW data set, built into its own warehouse file with the same models.
+cdnow: setup
+	$(BIN)/warehouse import-cdnow --out $(CDNOW_DIR)
+	WAREHOUSE_DB_PATH=$(CDNOW_DB) $(BIN)/warehouse load --data-dir $(CDNOW_DIR)
+	WAREHOUSE_DB_PATH=$(CDNOW_DB) $(BIN)/dbt build --target-path target/cdnow
+	WAREHOUSE_DB_PATH=$(CDNOW_DB) $(BIN)/warehouse report
 
 lint: setup
 	$(BIN)/sqlfluff lint models $(wildcard data-tests analyses)

@@ -16,12 +16,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from scripts.cdnow import CdnowError, import_cdnow
 from scripts.config import DB_PATH_ENV, DEFAULT_DATA_DIR, db_path
 from scripts.generate import GeneratorConfig, customers_for_orders, generate
 from scripts.load import FileError, FileResult, LoadReport, discover_files, load_directory
+from scripts.report import headline
 
 app = typer.Typer(
-    help="Customer-retention warehouse: generate demo data, validate and load raw files.",
+    help="Customer-retention warehouse: generate or import raw data, validate and load it, report on the marts.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -175,6 +177,89 @@ def validate_command(
             console.print(_rejections_table(report, limit))
     if report.failed or report.rows_rejected:
         raise typer.Exit(DATA_PROBLEM)
+
+
+@app.command("import-cdnow")
+def import_cdnow_command(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write entity folders into.")] = Path("data/cdnow"),
+    sample: Annotated[bool, typer.Option(help="The 2,357-customer sample instead of all 23,570 customers.")] = False,
+    wheel: Annotated[
+        Optional[Path], typer.Option(help="A local copy of the lifetimes 0.11.3 wheel (else cached or downloaded).")
+    ] = None,
+) -> None:
+    """Write the real CDNOW purchases as raw files: one order per customer per day, USD.
+
+    The data ships inside the lifetimes wheel on PyPI; it is downloaded (sha256-pinned) and read
+    from the zip, lifetimes itself is never installed. Zero-dollar and exact duplicate source
+    lines are kept (summed into their day's order) and counted in the import audit.
+    """
+    try:
+        result, files = import_cdnow(out, sample=sample, wheel=wheel)
+    except CdnowError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(DATA_PROBLEM) from exc
+    table = Table(title=f"CDNOW import audit ({out / files[-1].name})")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for name, value in vars(result).items():
+        table.add_row(name.replace("_", " "), f"{value:,}" if isinstance(value, int) else str(value))
+    console.print(table)
+    console.print("source dollars = order dollars: " + ("[green]yes[/green]" if result.reconciles else "[red]no[/red]"))
+    for path in files:
+        console.print(f"wrote {path}")
+
+
+@app.command("report")
+def report_command(
+    output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Headline numbers from the built marts: customers, orders, revenue, cohorts, pooled retention."""
+    if output_format not in ("table", "json"):
+        raise typer.BadParameter("--format must be table or json")
+    path = db_path()
+    if not path.is_file():
+        console.print(f"[red]error:[/red] {path} does not exist: build the warehouse first (make build)")
+        raise typer.Exit(DATA_PROBLEM)
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            numbers = headline(con)
+    except duckdb.CatalogException as exc:
+        console.print(f"[red]error:[/red] {path} has no built marts: {str(exc).splitlines()[0]}")
+        raise typer.Exit(DATA_PROBLEM) from exc
+    if output_format == "json":
+        payload = {
+            "database": str(path), "customers": numbers.customers, "orders": numbers.orders,
+            "net_revenue_usd": str(numbers.net_revenue_usd),
+            "first_order_date": numbers.first_order_date.isoformat(),
+            "last_order_date": numbers.last_order_date.isoformat(),
+            "cohort_sizes": {c.isoformat(): n for c, n in numbers.cohort_sizes},
+            "pooled_retention": {str(k): round(rate, 4) for k, rate, _ in numbers.pooled_retention},
+            "mean_crr_pct": numbers.mean_crr_pct, "mean_churn_rate_pct": numbers.mean_churn_rate_pct,
+        }
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    summary = Table(title=f"Warehouse {path}")
+    summary.add_column("measure")
+    summary.add_column("value", justify="right")
+    summary.add_row("customers with a counted order", f"{numbers.customers:,}")
+    summary.add_row("counted orders", f"{numbers.orders:,}")
+    summary.add_row("net revenue (USD)", f"{numbers.net_revenue_usd:,.2f}")
+    summary.add_row("orders from", f"{numbers.first_order_date} to {numbers.last_order_date}")
+    if numbers.mean_crr_pct is not None:
+        summary.add_row("mean monthly CRR / churn rate", f"{numbers.mean_crr_pct:.2f}% / {numbers.mean_churn_rate_pct:.2f}%")
+    console.print(summary)
+    cohorts = Table(title="Cohort sizes (month of first counted order)")
+    cohorts.add_column("cohort")
+    cohorts.add_column("customers", justify="right")
+    for cohort, size in numbers.cohort_sizes:
+        cohorts.add_row(cohort.isoformat()[:7], f"{size:,}")
+    console.print(cohorts)
+    pooled = Table(title="Pooled cohort retention (active / cohort customers, all cohorts observed)")
+    for column in ("month", "retention", "cohorts"):
+        pooled.add_column(column, justify="right")
+    for k, rate, n in numbers.pooled_retention:
+        pooled.add_row(str(k), f"{rate:.3f}", str(n))
+    console.print(pooled)
 
 
 if __name__ == "__main__":

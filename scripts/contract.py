@@ -19,7 +19,7 @@ Kind = Literal["id", "string", "email", "timestamp", "date", "money", "score", "
 MAX_AMOUNT = 1_000_000
 """An order amount above this (in the order's currency) is rejected as absurd."""
 
-EARLIEST_TIMESTAMP = "2000-01-01"
+EARLIEST_TIMESTAMP = "1990-01-01"
 """Timestamps before this are rejected as implausible."""
 
 

@@ -12,6 +12,7 @@ never disagree.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -246,10 +247,25 @@ create table if not exists {RAW_SCHEMA}.load_audit (
 )"""
 
 
+IMPORT_AUDIT_FILE = "import_audit.json"
+"""An importer (such as `warehouse import-cdnow`) may leave this beside the entity folders: a JSON
+object of measures about how the source was turned into raw files. It is loaded as it is."""
+
+IMPORT_AUDIT_DDL = f"""
+create table if not exists {RAW_SCHEMA}.import_audit (
+    audit_file varchar not null,
+    measure varchar not null,
+    measure_value varchar,
+    loaded_at timestamptz not null,
+    primary key (audit_file, measure)
+)"""
+
+
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("set TimeZone = 'UTC'")
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
     con.execute(AUDIT_DDL)
+    con.execute(IMPORT_AUDIT_DDL)
     for entity in ENTITIES:
         con.execute(raw_table_ddl(entity))
         con.execute(rejected_table_ddl(entity))
@@ -493,5 +509,32 @@ def load_directory(
         report.files.append(result)
         if on_file is not None:
             on_file(result)
+    load_import_audit(con, data_dir)
     return report
+
+
+def load_import_audit(con: duckdb.DuckDBPyConnection, data_dir: Path) -> int:
+    """Replace raw.import_audit rows of `data_dir`'s import audit, if it has one; return measures loaded."""
+    path = data_dir / IMPORT_AUDIT_FILE
+    if not path.is_file():
+        return 0
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FileError(path, f"not a JSON document: {exc}") from exc
+    if not isinstance(payload, dict) or any(isinstance(v, (dict, list)) for v in payload.values()):
+        raise FileError(path, "expected one JSON object of measure: scalar value pairs")
+    audit_file = path.as_posix()
+    con.begin()
+    try:
+        con.execute(f"delete from {RAW_SCHEMA}.import_audit where audit_file = ?", [audit_file])
+        con.executemany(
+            f"insert into {RAW_SCHEMA}.import_audit values (?, ?, ?, now())",
+            [[audit_file, measure, None if value is None else str(value)] for measure, value in payload.items()],
+        )
+        con.commit()
+    except duckdb.Error:
+        con.rollback()
+        raise
+    return len(payload)
 

@@ -45,16 +45,20 @@ def run_dbt(args: list[str], project_dir: Path, db_path: Path, work_dir: Path) -
 
 
 @dataclass
-class BuiltWarehouse:
+class Warehouse:
     db_path: Path
     data_dir: Path
-    target_dir: Path
-    load_report: LoadReport
     build_result: dbtRunnerResult
 
     def query(self, sql: str, params: list | None = None) -> list[tuple]:
         with duckdb.connect(str(self.db_path), read_only=True) as con:
             return con.execute(sql, params or []).fetchall()
+
+
+@dataclass
+class BuiltWarehouse(Warehouse):
+    target_dir: Path
+    load_report: LoadReport
 
     def manifest(self) -> dict:
         return json.loads((self.target_dir / "manifest.json").read_text())
@@ -75,4 +79,19 @@ def built_warehouse(small_data: Path, tmp_path_factory: pytest.TempPathFactory) 
     with duckdb.connect(str(db_path)) as con:
         report = load_directory(con, small_data)
     result = run_dbt(["build"], PROJECT_ROOT, db_path, work)
-    return BuiltWarehouse(db_path, small_data, work / "target", report, result)
+    return BuiltWarehouse(db_path, small_data, result, work / "target", report)
+
+
+@pytest.fixture(scope="session")
+def cdnow_sample(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    """The real 2,357-customer CDNOW sample, imported, loaded and built with `dbt build`."""
+    from scripts.cdnow import import_cdnow
+
+    work = tmp_path_factory.mktemp("cdnow")
+    data_dir = work / "raw"
+    import_cdnow(data_dir, sample=True)
+    db_path = work / "cdnow.duckdb"
+    with duckdb.connect(str(db_path)) as con:
+        load_directory(con, data_dir)
+    result = run_dbt(["build"], PROJECT_ROOT, db_path, work)
+    return Warehouse(db_path, data_dir, result)

@@ -219,4 +219,4 @@ def test_every_entity_has_raw_and_rejected_tables(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     load(data, db)
     tables = {t for (t,) in query(db, "select table_name from information_schema.tables where table_schema = 'raw'")}
-    assert tables == {"load_audit"} | {e.name for e in ENTITIES} | {f"{e.name}_rejected" for e in ENTITIES}
+    assert tables == {"load_audit", "import_audit"} | {e.name for e in ENTITIES} | {f"{e.name}_rejected" for e in ENTITIES}
