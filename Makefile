@@ -14,6 +14,8 @@ DATA_DIR ?= data/raw
 CUSTOMERS ?= 5000
 CDNOW_DIR ?= data/cdnow
 CDNOW_DB ?= warehouse/cdnow.duckdb
+# The papers' backtest: calibration to 1997-09-30 (39 weeks), holdout to 1998-06-30 (39 weeks).
+CDNOW_VARS := {clv_calibration_end_date: "1997-09-30", clv_holdout_end_date: "1998-06-30", clv_time_unit_days: 7}
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export DBT_PROFILES_DIR := $(CURDIR)
@@ -60,7 +62,7 @@ build: generate load dbt-build report
 cdnow: setup
 	$(BIN)/warehouse import-cdnow --out $(CDNOW_DIR)
 	WAREHOUSE_DB_PATH=$(CDNOW_DB) $(BIN)/warehouse load --data-dir $(CDNOW_DIR)
-	WAREHOUSE_DB_PATH=$(CDNOW_DB) $(BIN)/dbt build --target-path target/cdnow
+	WAREHOUSE_DB_PATH=$(CDNOW_DB) $(BIN)/dbt build --target-path target/cdnow --vars '$(CDNOW_VARS)'
 	WAREHOUSE_DB_PATH=$(CDNOW_DB) $(BIN)/warehouse report
 
 lint: setup

@@ -18,6 +18,8 @@ from scripts.generate import GeneratorConfig, generate
 from scripts.load import LoadReport, load_directory
 
 SMALL_CUSTOMERS = 400
+CDNOW_VARS = '{clv_calibration_end_date: "1997-09-30", clv_holdout_end_date: "1998-06-30", clv_time_unit_days: 7}'
+"""The papers' CDNOW backtest, as `make cdnow` passes it."""
 
 
 @contextmanager
@@ -93,5 +95,5 @@ def cdnow_sample(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     db_path = work / "cdnow.duckdb"
     with duckdb.connect(str(db_path)) as con:
         load_directory(con, data_dir)
-    result = run_dbt(["build"], PROJECT_ROOT, db_path, work)
+    result = run_dbt(["build", "--vars", CDNOW_VARS], PROJECT_ROOT, db_path, work)
     return Warehouse(db_path, data_dir, result)

@@ -29,6 +29,7 @@ final as (
         customer_id,
         min(order_date) as first_order_date,
         max(order_date) as last_order_date,
+        min(case when previous_order_date is not null then order_date end) as second_order_date,
         count(*) as order_count,
         sum(net_revenue_usd) as net_revenue_usd,
         max(

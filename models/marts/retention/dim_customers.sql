@@ -12,6 +12,18 @@ reporting_dates as (
     select * from {{ ref('int_reporting_dates') }}
 ),
 
+rfm as (
+    select * from {{ ref('int_customer_rfm_scored') }}
+),
+
+historic_clv as (
+    select * from {{ ref('int_customer_historic_clv_calculated') }}
+),
+
+predicted_clv as (
+    select * from {{ ref('int_customer_clv_predicted') }}
+),
+
 joined as (
     select
         customers.customer_id,
@@ -32,10 +44,27 @@ joined as (
         {{ dbt.datediff('customer_orders.last_reactivation_date', 'reporting_dates.as_of_date', 'day') }}
             as days_since_reactivation,
         {{ is_customer_at('customer_orders.last_order_date', 'reporting_dates.as_of_date') }}
-            as is_customer_at_as_of_date
+            as is_customer_at_as_of_date,
+        rfm.recency_score,
+        rfm.frequency_score,
+        rfm.monetary_score,
+        rfm.rfm_segment,
+        historic_clv.average_purchase_value_usd,
+        historic_clv.purchase_frequency_per_year,
+        historic_clv.customer_lifespan_years,
+        historic_clv.historic_clv_usd,
+        predicted_clv.predicted_purchases_12m,
+        predicted_clv.probability_alive,
+        predicted_clv.predicted_clv_usd
     from customers
     left join customer_orders
         on customers.customer_id = customer_orders.customer_id
+    left join rfm
+        on customers.customer_id = rfm.customer_id
+    left join historic_clv
+        on customers.customer_id = historic_clv.customer_id
+    left join predicted_clv
+        on customers.customer_id = predicted_clv.customer_id
     cross join reporting_dates
 ),
 
@@ -60,6 +89,17 @@ final as (
             else 'at_risk'
         end as lifecycle_status,
         order_count > 1 as is_repeat_customer,
+        cast(recency_score as integer) as recency_score,
+        cast(frequency_score as integer) as frequency_score,
+        cast(monetary_score as integer) as monetary_score,
+        cast(rfm_segment as {{ dbt.type_string() }}) as rfm_segment,
+        cast(average_purchase_value_usd as {{ type_double() }}) as average_purchase_value_usd,
+        cast(purchase_frequency_per_year as {{ type_double() }}) as purchase_frequency_per_year,
+        cast(customer_lifespan_years as {{ type_double() }}) as customer_lifespan_years,
+        cast(historic_clv_usd as decimal(18, 2)) as historic_clv_usd,
+        cast(predicted_purchases_12m as {{ type_double() }}) as predicted_purchases_12m,
+        cast(probability_alive as {{ type_double() }}) as probability_alive,
+        cast(round(predicted_clv_usd, 2) as decimal(18, 2)) as predicted_clv_usd,
         as_of_date
     from joined
 )

@@ -1,0 +1,47 @@
+{#- Historic CLV of every customer with a counted order, and its three factors. -#}
+with
+
+customer_orders as (
+    select * from {{ ref('int_customer_orders_aggregated') }}
+),
+
+churn_exposure as (
+    select * from {{ ref('int_customer_churn_exposure_aggregated') }}
+),
+
+reporting_dates as (
+    select * from {{ ref('int_reporting_dates') }}
+),
+
+base_lifespan as (
+    select {{ lifespan_years('sum(churn_events)', 'sum(months_exposed)') }} as customer_lifespan_years
+    from churn_exposure
+),
+
+factors as (
+    select
+        customer_orders.customer_id,
+        {{ safe_ratio('customer_orders.net_revenue_usd', 'customer_orders.order_count') }}
+            as average_purchase_value_usd,
+        customer_orders.order_count
+        / {{ observed_customer_years('customer_orders.first_order_date', 'reporting_dates.as_of_date') }}
+            as purchase_frequency_per_year,
+        base_lifespan.customer_lifespan_years
+    from customer_orders
+    cross join reporting_dates
+    cross join base_lifespan
+),
+
+final as (
+    select
+        customer_id,
+        average_purchase_value_usd,
+        purchase_frequency_per_year,
+        customer_lifespan_years,
+        cast(round({{ historic_clv(
+            'average_purchase_value_usd', 'purchase_frequency_per_year', 'customer_lifespan_years'
+        ) }}, 2) as decimal(18, 2)) as historic_clv_usd
+    from factors
+)
+
+select * from final
