@@ -262,5 +262,59 @@ def report_command(
     console.print(pooled)
 
 
+@app.command("evaluate-churn")
+def evaluate_churn_command(
+    output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """The churn score's backtest against the recency-only baseline, and the model's coefficients.
+
+    Reads marts.fct_churn_risk_backtest and marts.fct_churn_model_coefficients of the built warehouse.
+    """
+    if output_format not in ("table", "json"):
+        raise typer.BadParameter("--format must be table or json")
+    path = db_path()
+    if not path.is_file():
+        console.print(f"[red]error:[/red] {path} does not exist: build the warehouse first (make build)")
+        raise typer.Exit(DATA_PROBLEM)
+    with duckdb.connect(str(path), read_only=True) as con:
+        backtest = con.execute(
+            "select model_name, snapshot_date, outcome_days, customers, churned_customers, churn_rate, roc_auc,"
+            " precision_at_top_10pct from marts.fct_churn_risk_backtest order by model_name"
+        ).fetchall()
+        terms = con.execute(
+            "select term, reason_code, coefficient, standardized_coefficient from marts.fct_churn_model_coefficients"
+            " order by abs(coalesce(standardized_coefficient, 0)) desc"
+        ).fetchall()
+    by_model = {row[0]: row for row in backtest}
+    score, baseline = by_model.get("churn_risk_score"), by_model.get("recency_baseline")
+    beats = bool(score and baseline and score[6] > baseline[6] and score[7] >= baseline[7])
+    if output_format == "json":
+        names = ("model_name", "snapshot_date", "outcome_days", "customers", "churned_customers", "churn_rate",
+                 "roc_auc", "precision_at_top_10pct")
+        typer.echo(json.dumps({
+            "database": str(path),
+            "backtest": [dict(zip(names, [*row[:1], row[1].isoformat(), *row[2:]])) for row in backtest],
+            "beats_baseline": beats,
+            "coefficients": [dict(zip(("term", "reason_code", "coefficient", "standardized_coefficient"), t))
+                             for t in terms],
+        }, indent=2))
+        return
+    table = Table(title=f"Churn-risk backtest ({path})")
+    for column in ("model", "snapshot", "customers", "churned", "ROC AUC", "precision top 10%"):
+        table.add_column(column, justify="left" if column in ("model", "snapshot") else "right")
+    for name, snapshot, _, customers, churned, _, auc, precision in backtest:
+        table.add_row(name, snapshot.isoformat(), f"{customers:,}", f"{churned:,}", f"{auc:.3f}", f"{precision:.3f}")
+    console.print(table)
+    console.print("score beats the recency baseline (AUC and precision): "
+                  + ("[green]yes[/green]" if beats else "[red]no[/red]"))
+    coefficients = Table(title="Model terms (by standardised effect)")
+    for column in ("term", "reason code", "coefficient", "per sd"):
+        coefficients.add_column(column, justify="left" if column in ("term", "reason code") else "right")
+    for term, code, coefficient, standardized in terms:
+        coefficients.add_row(term, code or "", f"{coefficient:+.4f}",
+                             "" if standardized is None else f"{standardized:+.4f}")
+    console.print(coefficients)
+
+
 if __name__ == "__main__":
     app()

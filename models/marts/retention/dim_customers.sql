@@ -24,6 +24,11 @@ predicted_clv as (
     select * from {{ ref('int_customer_clv_predicted') }}
 ),
 
+churn_risk as (
+    select * from {{ ref('int_customer_churn_scored') }}
+    where snapshot_purpose = 'current'
+),
+
 joined as (
     select
         customers.customer_id,
@@ -55,7 +60,8 @@ joined as (
         historic_clv.historic_clv_usd,
         predicted_clv.predicted_purchases_12m,
         predicted_clv.probability_alive,
-        predicted_clv.predicted_clv_usd
+        predicted_clv.predicted_clv_usd,
+        churn_risk.churn_risk_score
     from customers
     left join customer_orders
         on customers.customer_id = customer_orders.customer_id
@@ -65,6 +71,8 @@ joined as (
         on customers.customer_id = historic_clv.customer_id
     left join predicted_clv
         on customers.customer_id = predicted_clv.customer_id
+    left join churn_risk
+        on customers.customer_id = churn_risk.customer_id
     cross join reporting_dates
 ),
 
@@ -100,6 +108,9 @@ final as (
         cast(predicted_purchases_12m as {{ type_double() }}) as predicted_purchases_12m,
         cast(probability_alive as {{ type_double() }}) as probability_alive,
         cast(round(predicted_clv_usd, 2) as decimal(18, 2)) as predicted_clv_usd,
+        cast(churn_risk_score as {{ type_double() }}) as churn_risk_score,
+        cast(case when churn_risk_score is not null then {{ risk_band('churn_risk_score') }} end
+            as {{ dbt.type_string() }}) as churn_risk_band,
         as_of_date
     from joined
 )
