@@ -11,6 +11,10 @@ orders as (
     select * from {{ ref('int_orders_enriched') }}
 ),
 
+responses as (
+    select * from {{ ref('int_survey_responses_enriched') }}
+),
+
 reporting_dates as (
     select * from {{ ref('int_reporting_dates') }}
 ),
@@ -46,13 +50,40 @@ order_facts as (
         orders.order_status,
         orders.net_revenue_usd,
         orders.order_date <= snapshots.snapshot_date as is_known,
-        {{ dbt.datediff('orders.order_date', 'snapshots.snapshot_date', 'day') }} as days_before_snapshot,
+        {{ dbt.datediff('orders.order_date', 'snapshots.snapshot_date', 'day') }}
+            as days_before_snapshot,
         orders.actual_delivery_date is not null
         and orders.actual_delivery_date <= snapshots.snapshot_date as is_delivery_known,
         orders.actual_delivery_date > orders.promised_delivery_date as is_late
     from orders
     cross join snapshots
     where orders.order_date <= {{ dbt.dateadd('day', outcome_days, 'snapshots.snapshot_date') }}
+),
+
+ranked_answers as (
+    select
+        snapshots.snapshot_purpose,
+        responses.customer_id,
+        responses.nps_category,
+        row_number() over (
+            partition by snapshots.snapshot_purpose, responses.customer_id
+            order by responses.responded_at desc, responses.response_id desc
+        ) as answer_rank
+    from responses
+    cross join snapshots
+    where
+        responses.is_matched
+        and responses.responded_date <= snapshots.snapshot_date
+        and responses.responded_date > {{ dbt.dateadd('day', -180, 'snapshots.snapshot_date') }}
+),
+
+latest_answers as (
+    select
+        snapshot_purpose,
+        customer_id,
+        nps_category
+    from ranked_answers
+    where answer_rank = 1
 ),
 
 per_customer as (
@@ -96,31 +127,45 @@ per_customer as (
 
 signals as (
     select
-        snapshot_purpose,
-        snapshot_date,
-        customer_id,
-        first_order_date,
-        last_order_date,
-        order_count,
-        {{ dbt.datediff('last_order_date', 'snapshot_date', 'day') }} as days_since_last_order,
-        {{ dbt.datediff('first_order_date', 'snapshot_date', 'day') }} as tenure_days,
+        per_customer.snapshot_purpose,
+        per_customer.snapshot_date,
+        per_customer.customer_id,
+        per_customer.first_order_date,
+        per_customer.last_order_date,
+        per_customer.order_count,
+        per_customer.orders_last_90d,
+        per_customer.orders_prior_90d,
+        per_customer.net_revenue_last_90d,
+        per_customer.net_revenue_prior_90d,
+        per_customer.late_deliveries_last_180d,
+        per_customer.returns_or_failed_payments_last_90d,
+        latest_answers.nps_category as latest_nps_category_180d,
+        {{ dbt.datediff('per_customer.last_order_date', 'per_customer.snapshot_date', 'day') }}
+            as days_since_last_order,
+        {{ dbt.datediff('per_customer.first_order_date', 'per_customer.snapshot_date', 'day') }}
+            as tenure_days,
         case
-            when order_count > 1
-                then cast({{ dbt.datediff('first_order_date', 'last_order_date', 'day') }} as {{ type_double() }})
-                / (order_count - 1)
+            when per_customer.order_count > 1
+                then cast(
+                    {{ dbt.datediff('per_customer.first_order_date', 'per_customer.last_order_date', 'day') }}
+                    as {{ type_double() }}
+                ) / (per_customer.order_count - 1)
         end as usual_gap_days,
-        orders_last_90d,
-        orders_prior_90d,
-        net_revenue_last_90d,
-        net_revenue_prior_90d,
-        late_deliveries_last_180d,
-        {{ safe_ratio('late_deliveries_last_180d', 'deliveries_last_180d') }} as late_delivery_share_180d,
-        returns_or_failed_payments_last_90d,
-        coalesce(last_late_order_date = last_order_date, false) as is_last_order_late,
-        {{ is_customer_at('last_order_date', 'snapshot_date') }} as is_customer_at_snapshot,
-        case when has_outcome then orders_in_outcome_window = 0 end as churned_in_outcome_window
+        {{ safe_ratio('per_customer.late_deliveries_last_180d', 'per_customer.deliveries_last_180d') }}
+            as late_delivery_share_180d,
+        coalesce(per_customer.last_late_order_date = per_customer.last_order_date, false)
+            as is_last_order_late,
+        {{ is_customer_at('per_customer.last_order_date', 'per_customer.snapshot_date') }}
+            as is_customer_at_snapshot,
+        case
+            when per_customer.has_outcome then per_customer.orders_in_outcome_window = 0
+        end as churned_in_outcome_window
     from per_customer
-    where order_count > 0
+    left join latest_answers
+        on
+            per_customer.snapshot_purpose = latest_answers.snapshot_purpose
+            and per_customer.customer_id = latest_answers.customer_id
+    where per_customer.order_count > 0
 ),
 
 final as (
@@ -142,9 +187,11 @@ final as (
         late_delivery_share_180d,
         returns_or_failed_payments_last_90d,
         is_last_order_late,
+        latest_nps_category_180d,
         is_customer_at_snapshot,
         churned_in_outcome_window,
         -- the churn model's inputs (seed churn_signals names each and its reason code)
+        returns_or_failed_payments_last_90d as feature_returns_or_failed_payments,
         ln(1 + days_since_last_order) as feature_days_since_last_order,
         case
             when usual_gap_days > 0 then ln(1 + days_since_last_order / usual_gap_days) else 0
@@ -154,7 +201,7 @@ final as (
         orders_last_90d - orders_prior_90d as feature_order_trend,
         coalesce(late_delivery_share_180d, 0) as feature_late_delivery_share,
         case when is_last_order_late then 1 else 0 end as feature_last_order_late,
-        returns_or_failed_payments_last_90d as feature_returns_or_failed_payments
+        case when latest_nps_category_180d = 'detractor' then 1 else 0 end as feature_recent_detractor
     from signals
 )
 

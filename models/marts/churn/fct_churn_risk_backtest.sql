@@ -42,7 +42,7 @@ ranked as (
         churned,
         rank() over (partition by model_name order by score)
         + (count(*) over (partition by model_name, score) - 1) / 2.0 as average_rank,
-        row_number() over (partition by model_name order by score desc, customer_id) as position,
+        row_number() over (partition by model_name order by score desc, customer_id asc) as score_position,
         count(*) over (partition by model_name) as customers
     from candidates
 ),
@@ -54,8 +54,8 @@ summed as (
         count(*) as customers,
         sum(case when churned then 1 else 0 end) as churned_customers,
         sum(case when churned then average_rank else 0 end) as churned_rank_sum,
-        sum(case when position <= ceiling(0.1 * customers) then 1 else 0 end) as top_decile_customers,
-        sum(case when churned and position <= ceiling(0.1 * customers) then 1 else 0 end) as top_decile_churned
+        sum(case when score_position <= ceiling(0.1 * customers) then 1 else 0 end) as top_decile_customers,
+        sum(case when churned and score_position <= ceiling(0.1 * customers) then 1 else 0 end) as top_decile_churned
     from ranked
     group by model_name
 ),

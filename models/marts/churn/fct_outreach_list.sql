@@ -52,7 +52,7 @@ eligible as (
 
 final as (
     select
-        cast(row_number() over (order by value_at_risk_usd desc, customer_id) as integer) as outreach_rank,
+        cast(row_number() over (order by value_at_risk_usd desc, customer_id asc) as integer) as outreach_rank,
         customer_id,
         email_hash,
         snapshot_date as list_date,
