@@ -35,10 +35,11 @@ def model(dbt, session):
         "log_likelihood": fit.log_likelihood,
         "converged": fit.converged,
     }
-    rows = [{"term": "intercept", "coefficient": fit.intercept, "standardized_coefficient": None,
+    codes = dict(zip(seed["feature"], seed["reason_code"]))
+    rows = [{"term": "intercept", "reason_code": None, "coefficient": fit.intercept, "standardized_coefficient": None,
              "training_mean": None, "training_sd": None, **common}]
     rows += [
-        {"term": name, "coefficient": float(fit.coefficients[i]),
+        {"term": name, "reason_code": codes[name], "coefficient": float(fit.coefficients[i]),
          "standardized_coefficient": float(fit.standardized[i]), "training_mean": float(fit.means[i]),
          "training_sd": float(fit.scales[i]), **common}
         for i, name in enumerate(features)

@@ -4,14 +4,10 @@ fitted as (
     select * from {{ ref('int_churn_model_fitted') }}
 ),
 
-churn_signals as (
-    select * from {{ ref('churn_signals') }}
-),
-
 final as (
     select
         cast(fitted.term as {{ dbt.type_string() }}) as term,
-        cast(churn_signals.reason_code as {{ dbt.type_string() }}) as reason_code,
+        cast(fitted.reason_code as {{ dbt.type_string() }}) as reason_code,
         cast(fitted.coefficient as {{ type_double() }}) as coefficient,
         cast(fitted.standardized_coefficient as {{ type_double() }}) as standardized_coefficient,
         cast(fitted.training_mean as {{ type_double() }}) as training_mean,
@@ -22,8 +18,6 @@ final as (
         cast(fitted.log_likelihood as {{ type_double() }}) as log_likelihood,
         cast(fitted.converged as boolean) as converged
     from fitted
-    left join churn_signals
-        on fitted.term = churn_signals.feature
 )
 
 select * from final
