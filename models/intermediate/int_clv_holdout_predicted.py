@@ -22,6 +22,7 @@ def model(dbt, session):
     if not unit.is_integer() or unit < 1:
         raise ValueError(f"var clv_time_unit_days must be a whole number of days >= 1, got {unit:g}")
     summaries = dbt.ref("int_customer_transactions_summarised").df()
+    summaries = summaries.sort_values(["fit_purpose", "customer_id"], kind="stable", ignore_index=True)
     backtest = summaries[summaries["fit_purpose"] == "backtest"]
     parameters = dbt.ref("int_clv_models_fitted").df()
     rows = parameters[(parameters["fit_purpose"] == "backtest") & (parameters["model"] == "bg_nbd")]

@@ -50,6 +50,8 @@ def model(dbt, session):
     dbt.config(materialized="table")
     time_unit_days = float(dbt.config.get("clv_time_unit_days"))
     summaries = dbt.ref("int_customer_transactions_summarised").df()
+    # Views come back in no fixed order; a fixed order makes the fit (float sums) reproducible.
+    summaries = summaries.sort_values(["fit_purpose", "customer_id"], kind="stable", ignore_index=True)
     rows = []
     for purpose in ("scoring", "backtest"):
         rows += fit_rows(purpose, summaries[summaries["fit_purpose"] == purpose], time_unit_days)

@@ -35,6 +35,7 @@ def model(dbt, session):
     codes = dict(zip(seed["feature"], seed["reason_code"]))
     fit = fitted(dbt.ref("int_churn_model_fitted").df(), features)
     signals = dbt.ref("int_customer_churn_signals_computed").df()
+    signals = signals.sort_values(["snapshot_purpose", "customer_id"], kind="stable", ignore_index=True)
     x = signals[list(features)].to_numpy(dtype=float)
     return pd.DataFrame({
         "snapshot_purpose": signals["snapshot_purpose"].to_numpy(),
