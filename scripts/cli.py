@@ -23,6 +23,7 @@ from scripts.config import DB_PATH_ENV, DEFAULT_DATA_DIR, PROJECT_ROOT, db_path
 from scripts.generate import GeneratorConfig, customers_for_orders, generate
 from scripts.load import FileError, FileResult, LoadReport, discover_files, load_directory
 from scripts.publish import PUBLISH_STRATEGIES, PublishError, PublishOutcome
+from scripts.dashboard import render
 from scripts.report import headline
 
 app = typer.Typer(
@@ -302,23 +303,35 @@ def import_cdnow_command(
 @app.command("report")
 def report_command(
     output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    html_path: Annotated[
+        Optional[Path], typer.Option("--html", help="Dashboard file (default reports/<warehouse file name>.html).")
+    ] = None,
 ) -> None:
-    """Headline numbers from the built marts: customers, orders, revenue, cohorts, pooled retention."""
+    """Headline numbers from the published marts, and the HTML dashboard of them.
+
+    Prints customers, orders, revenue, cohorts and pooled retention; writes one self-contained HTML
+    file (cohort heat map, CRR and churn, revenue retention, repeat purchase, CLV distribution).
+    """
     if output_format not in ("table", "json"):
         raise typer.BadParameter("--format must be table or json")
     path = db_path()
     if not path.is_file():
         console.print(f"[red]error:[/red] {path} does not exist: build the warehouse first (make build)")
         raise typer.Exit(DATA_PROBLEM)
+    html_path = html_path or Path("reports") / f"{path.stem}.html"
     try:
         with duckdb.connect(str(path), read_only=True) as con:
             numbers = headline(con)
+            page = render(con, str(path))
     except duckdb.CatalogException as exc:
         console.print(f"[red]error:[/red] {path} has no built marts: {str(exc).splitlines()[0]}")
         raise typer.Exit(DATA_PROBLEM) from exc
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    html_path.write_text(page, encoding="utf-8")
+    console.print(f"dashboard: {html_path} (open it in a browser; no network needed)")
     if output_format == "json":
         payload = {
-            "database": str(path), "customers": numbers.customers, "orders": numbers.orders,
+            "database": str(path), "html": str(html_path), "customers": numbers.customers, "orders": numbers.orders,
             "net_revenue_usd": str(numbers.net_revenue_usd),
             "first_order_date": numbers.first_order_date.isoformat(),
             "last_order_date": numbers.last_order_date.isoformat(),
