@@ -37,7 +37,9 @@ class Observed:
 
 
 def lines(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    """The complete JSON lines a reader has written so far (a line still being written is left out)."""
+    text = path.read_text() if path.exists() else ""
+    return [json.loads(line) for line in text[:text.rfind("\n") + 1].splitlines()]
 
 
 def snapshot_of(path: Path) -> dict[str, Any]:
@@ -80,6 +82,8 @@ def observed(built_warehouse, tmp_path_factory: pytest.TempPathFactory) -> Obser
         for mode in ("loop", "bi"):
             wait_until(lambda: lines(outs[mode])[-1].get("build_id") == builds[-1], readers,
                        f"the {mode} reader to see the last build")
+        wait_until(lambda: lines(outs["snapshot"])[-1]["started"] > windows[-1][1], readers,
+                   "the snapshot reader to read after the last publish")
     finally:
         stop.touch()
         for reader in readers:
