@@ -6,20 +6,24 @@ Exit codes: 0 ok, 1 a data problem was found, 2 a usage error.
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
 import duckdb
 import typer
+import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from scripts.cdnow import CdnowError, import_cdnow
-from scripts.config import DB_PATH_ENV, DEFAULT_DATA_DIR, db_path
+from scripts.config import DB_PATH_ENV, DEFAULT_DATA_DIR, PROJECT_ROOT, db_path
 from scripts.generate import GeneratorConfig, customers_for_orders, generate
 from scripts.load import FileError, FileResult, LoadReport, discover_files, load_directory
+from scripts.publish import PUBLISH_STRATEGIES, PublishError, PublishOutcome
+from scripts.dashboard import render
 from scripts.report import headline
 
 app = typer.Typer(
@@ -139,6 +143,93 @@ def load_command(
         raise typer.Exit(DATA_PROBLEM)
 
 
+def _dbt_vars(text: str | None) -> dict:
+    if not text:
+        return {}
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise typer.BadParameter(f"--vars is not YAML: {exc}") from exc
+    if not isinstance(parsed, dict):
+        raise typer.BadParameter("--vars must be a mapping, for example '{as_of_date: \"2025-06-30\"}'")
+    return parsed
+
+
+def _publish_summary(outcome: PublishOutcome) -> None:
+    if outcome.load_report is not None:
+        console.print(_report_table(outcome.load_report, f"Loaded into the work copy {outcome.work_path}"))
+    if outcome.failures:
+        console.print(f"[red]build {outcome.build_id} failed:[/red] {len(outcome.failures)} node(s) did not pass")
+        for f in outcome.failures:
+            console.print(f"  [red]{f.status}[/red] {f.unique_id}: {f.message.splitlines()[0] if f.message else ''}")
+    for source in outcome.stale_sources:
+        console.print(f"[yellow]freshness {source.status}:[/yellow] {source.unique_id} ({source.message})")
+    if outcome.published:
+        table = Table(title=f"Published build {outcome.build_id} to {outcome.published_path}")
+        table.add_column("mart")
+        table.add_column("rows", justify="right")
+        for mart, rows in outcome.mart_rows.items():
+            table.add_row(f"marts.{mart}", f"{rows:,}")
+        console.print(table)
+    else:
+        console.print(f"[red]not published:[/red] {outcome.published_path} is unchanged; "
+                      f"the failed build is in {outcome.work_path} for a look")
+
+
+@app.command("publish")
+def publish_command(
+    data_dir: Annotated[
+        Optional[Path], typer.Option("--data-dir", help="Load this folder into the work copy first.")] = None,
+    dbt_vars: Annotated[Optional[str], typer.Option("--vars", help="dbt vars as YAML, as `dbt --vars`.")] = None,
+    target_path: Annotated[Path, typer.Option(help="dbt target folder (manifest for mf and docs).")] = PROJECT_ROOT / "target",
+    strict: Annotated[bool, typer.Option(help="Do not publish when any row was rejected.")] = False,
+    freshness: Annotated[bool, typer.Option(help="Report stale sources (never blocks a publish).")] = True,
+    project_dir: Annotated[Path, typer.Option(help="The dbt project to build.")] = PROJECT_ROOT,
+) -> None:
+    """Build into a work copy, run every test there, and only then swap it in for BI (write-audit-publish).
+
+    The work copy starts as a copy of the published file ($WAREHOUSE_DB_PATH), raw data included;
+    --data-dir loads new files into it; `dbt build` runs seeds, models, data and unit tests on it.
+    When everything passed it replaces the published file atomically: readers already connected
+    keep their snapshot, new connections see the new build. Otherwise the published file is left
+    as it was, the failing tests are named, and the exit code is 1.
+    """
+    target = os.environ.get("DBT_TARGET", "duckdb")
+    strategy = PUBLISH_STRATEGIES.get(target)
+    if strategy is None:
+        console.print(f"[red]error:[/red] no publish strategy for dbt target {target!r} "
+                      f"(have: {', '.join(PUBLISH_STRATEGIES)}); see README, Safe publishing")
+        raise typer.Exit(USAGE_ERROR)
+    parsed_vars = _dbt_vars(dbt_vars)
+    try:
+        file_count = len(discover_files(data_dir)) if data_dir is not None else 0
+    except FileError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(USAGE_ERROR) from exc
+    with _progress() as progress:
+        files = progress.add_task("files loaded", total=file_count, visible=data_dir is not None)
+        nodes = progress.add_task("dbt nodes built and tested", total=None)
+
+        def on_progress(_: str, total: int | None) -> None:
+            if total is None:
+                progress.advance(nodes)
+            else:
+                progress.update(nodes, total=total)
+
+        try:
+            outcome = strategy(
+                db_path(), project_dir=project_dir, target_path=target_path, log_path=project_dir / "logs",
+                data_dir=data_dir, dbt_vars=parsed_vars, strict_load=strict, check_freshness=freshness,
+                on_progress=on_progress, on_file=lambda _: progress.advance(files),
+            )
+        except PublishError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(DATA_PROBLEM) from exc
+    _publish_summary(outcome)
+    if not outcome.published:
+        raise typer.Exit(DATA_PROBLEM)
+
+
 @app.command("validate")
 def validate_command(
     data_dir: DataDir = DEFAULT_DATA_DIR,
@@ -212,23 +303,35 @@ def import_cdnow_command(
 @app.command("report")
 def report_command(
     output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    html_path: Annotated[
+        Optional[Path], typer.Option("--html", help="Dashboard file (default reports/<warehouse file name>.html).")
+    ] = None,
 ) -> None:
-    """Headline numbers from the built marts: customers, orders, revenue, cohorts, pooled retention."""
+    """Headline numbers from the published marts, and the HTML dashboard of them.
+
+    Prints customers, orders, revenue, cohorts and pooled retention; writes one self-contained HTML
+    file (cohort heat map, CRR and churn, revenue retention, repeat purchase, CLV distribution).
+    """
     if output_format not in ("table", "json"):
         raise typer.BadParameter("--format must be table or json")
     path = db_path()
     if not path.is_file():
         console.print(f"[red]error:[/red] {path} does not exist: build the warehouse first (make build)")
         raise typer.Exit(DATA_PROBLEM)
+    html_path = html_path or Path("reports") / f"{path.stem}.html"
     try:
         with duckdb.connect(str(path), read_only=True) as con:
             numbers = headline(con)
+            page = render(con, str(path))
     except duckdb.CatalogException as exc:
         console.print(f"[red]error:[/red] {path} has no built marts: {str(exc).splitlines()[0]}")
         raise typer.Exit(DATA_PROBLEM) from exc
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    html_path.write_text(page, encoding="utf-8")
+    console.print(f"dashboard: {html_path} (open it in a browser; no network needed)")
     if output_format == "json":
         payload = {
-            "database": str(path), "customers": numbers.customers, "orders": numbers.orders,
+            "database": str(path), "html": str(html_path), "customers": numbers.customers, "orders": numbers.orders,
             "net_revenue_usd": str(numbers.net_revenue_usd),
             "first_order_date": numbers.first_order_date.isoformat(),
             "last_order_date": numbers.last_order_date.isoformat(),

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
-from dbt.cli.main import dbtRunner, dbtRunnerResult
+from dbt.cli.main import dbtRunnerResult
 
-from scripts.config import DB_PATH_ENV, PROJECT_ROOT
+from scripts import dbt_runner
+from scripts.config import PROJECT_ROOT
 from scripts.generate import GeneratorConfig, generate
 from scripts.load import LoadReport, load_directory
 
@@ -22,28 +20,10 @@ CDNOW_VARS = '{clv_calibration_end_date: "1997-09-30", clv_holdout_end_date: "19
 """The papers' CDNOW backtest, as `make cdnow` passes it."""
 
 
-@contextmanager
-def env(**values: str) -> Iterator[None]:
-    """Set environment variables for the duration of a block."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
-
-
 def run_dbt(args: list[str], project_dir: Path, db_path: Path, work_dir: Path) -> dbtRunnerResult:
     """Run dbt in-process against `db_path`, writing target/ and logs/ under `work_dir`."""
-    with env(**{DB_PATH_ENV: str(db_path), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}):
-        return dbtRunner().invoke(
-            [*args, "--project-dir", str(project_dir), "--profiles-dir", str(PROJECT_ROOT),
-             "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"), "--quiet"]
-        )
+    return dbt_runner.run_dbt(args, project_dir=project_dir, db_path=db_path,
+                              target_path=work_dir / "target", log_path=work_dir / "logs")
 
 
 @dataclass

@@ -15,7 +15,7 @@ from tests.helpers import ORDER_HEADER, raw_dir
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("command", [[], ["generate"], ["load"], ["validate"]])
+@pytest.mark.parametrize("command", [[], ["generate"], ["load"], ["validate"], ["publish"], ["report"]])
 def test_help_everywhere(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
