@@ -249,10 +249,12 @@ def test_a_killed_load_leaves_no_partial_file_and_a_rerun_completes(timed_load: 
 
 
 def _mart_digests(db: Path) -> dict[str, str]:
+    """A digest of every mart's sorted rows; dim_warehouse_build (which build this is) is meant to change."""
     digests = {}
     with duckdb.connect(str(db), read_only=True) as con:
         tables = [t for (t,) in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' order by 1").fetchall()]
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+            " and table_name <> 'dim_warehouse_build' order by 1").fetchall()]
         for table in tables:
             rows = con.execute(f"select * from marts.{table} order by all").fetchall()
             digests[table] = hashlib.sha256(repr(rows).encode()).hexdigest()
