@@ -138,6 +138,45 @@ def clv_distribution(con: duckdb.DuckDBPyConnection) -> go.Figure:
     return _layout(figure, xaxis_title="predicted CLV, next 12 months (USD)", yaxis_title="customers")
 
 
+def nps_trend(con: duckdb.DuckDBPyConnection) -> go.Figure:
+    rows = _rows(con, """
+        select period_month, nps, nps_margin_of_error, trailing_90d_nps, responses
+        from marts.fct_nps
+        where segment_type = 'all' and responses > 0
+        order by period_month
+    """)
+    months = [month for month, *_ in rows]
+    nps = [float(value) for _, value, *_ in rows]
+    margin = [float(m or 0) for _, _, m, *_ in rows]
+    figure = go.Figure([
+        go.Scatter(x=months + months[::-1], y=[n + m for n, m in zip(nps, margin)]
+                   + [n - m for n, m in zip(nps[::-1], margin[::-1])],
+                   fill="toself", fillcolor="rgba(31, 119, 180, 0.15)", line={"width": 0},
+                   name="95% margin of error", hoverinfo="skip"),
+        go.Scatter(x=months, y=nps, name="NPS (month)", mode="lines+markers",
+                   customdata=[r[4] for r in rows], hovertemplate="%{x}: %{y:.1f} (%{customdata} answers)<extra></extra>"),
+        go.Scatter(x=months, y=[None if r[3] is None else float(r[3]) for r in rows], name="NPS (trailing 90 days)",
+                   mode="lines"),
+    ])
+    return _layout(figure, xaxis_title="month", yaxis_title="NPS (−100 to 100)")
+
+
+def churn_risk_bands(con: duckdb.DuckDBPyConnection) -> go.Figure:
+    rows = _rows(con, """
+        select risk_band, count(*), avg(churn_risk_score), sum(case when is_customer_at_scoring_date then 1 else 0 end)
+        from marts.fct_churn_risk
+        group by risk_band
+        order by case risk_band when 'high' then 1 when 'medium' then 2 else 3 end
+    """)
+    bands = [band for band, *_ in rows]
+    figure = go.Figure([
+        go.Bar(x=bands, y=[current for *_, current in rows], name="still customers"),
+        go.Bar(x=bands, y=[total - current for _, total, _, current in rows], name="already lapsed"),
+    ])
+    figure.update_traces(hovertemplate="%{x}: %{y} customers<extra></extra>")
+    return _layout(figure, barmode="stack", xaxis_title="churn-risk band", yaxis_title="customers")
+
+
 CHARTS: tuple[Chart, ...] = (
     Chart("cohort-retention", "Cohort retention",
           "The share of each cohort (customers grouped by the month of their first counted order) who placed a "
@@ -159,6 +198,14 @@ CHARTS: tuple[Chart, ...] = (
           "How customers spread over predicted 12-month CLV: BG/NBD expected purchases times Gamma-Gamma "
           "expected purchase value, discounted monthly (revenue, not margin).",
           ("dim_customers",), clv_distribution),
+    Chart("nps-trend", "Net Promoter Score",
+          "Per month, NPS = % promoters (9–10) − % detractors (0–6) of the kept survey answers, with its 95% "
+          "margin of error as a band and the NPS of the trailing 90 days.",
+          ("fct_nps",), nps_trend),
+    Chart("churn-risk", "Churn-risk bands",
+          "Customers by churn-risk band (the probability of no counted order in the next 90 days: high ≥ 0.6, "
+          "medium ≥ 0.3), split into those still customers at the as-of date and those already lapsed.",
+          ("fct_churn_risk",), churn_risk_bands),
 )
 
 
