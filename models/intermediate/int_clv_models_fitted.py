@@ -49,7 +49,9 @@ def fit_rows(purpose: str, summary: pd.DataFrame, time_unit_days: float) -> list
 def model(dbt, session):
     dbt.config(materialized="table")
     time_unit_days = float(dbt.config.get("clv_time_unit_days"))
-    summaries = dbt.ref("int_customer_transactions_summarised").df()
+    # Sorted, so that the same customers give the same sums, and so the same fit, bit for bit,
+    # whatever order the table's rows come back in (an incremental run and a full refresh agree).
+    summaries = dbt.ref("int_customer_transactions_summarised").df().sort_values(["fit_purpose", "customer_id"])
     rows = []
     for purpose in ("scoring", "backtest"):
         rows += fit_rows(purpose, summaries[summaries["fit_purpose"] == purpose], time_unit_days)
