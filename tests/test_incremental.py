@@ -91,7 +91,7 @@ def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
 
     incremental_db = work / "incremental.duckdb"
     load(incremental_db, data_dir)
-    build(["build"], incremental_db, work / "first")
+    build(["run"], incremental_db, work / "first")
     before = customer_orders(incremental_db)
 
     shutil.copytree(work / "increment", data_dir, dirs_exist_ok=True)
@@ -104,7 +104,7 @@ def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
 
     full_db = work / "full.duckdb"
     shutil.copy(incremental_db, full_db)
-    build(["build", "--full-refresh"], full_db, work / "full")
+    build(["run", "--full-refresh"], full_db, work / "full")
     return incremental_db, full_db, before, after
 
 
