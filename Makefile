@@ -21,12 +21,13 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup build generate load dbt-build report cdnow test lint clean
+.PHONY: help setup build generate load dbt-build report cdnow bench test lint clean
 
 help:
 	@echo "make build   set up, generate demo data, load it, run dbt build (DuckDB file under warehouse/)"
 	@echo "make test    set up, lint SQL with sqlfluff, run the pytest suite"
 	@echo "make cdnow   import the real CDNOW purchases and build the same marts into $(CDNOW_DB)"
+	@echo "make bench   time build vs floor, pandas and an incremental run (BENCH_ORDERS=10000000)"
 	@echo "make lint    sqlfluff lint only;  make clean  remove built files"
 
 # uv itself comes from PyPI into a private tools venv, so nothing is needed on PATH but python3.
@@ -64,6 +65,11 @@ cdnow: setup
 	WAREHOUSE_DB_PATH=$(CDNOW_DB) $(BIN)/warehouse load --data-dir $(CDNOW_DIR)
 	WAREHOUSE_DB_PATH=$(CDNOW_DB) $(BIN)/dbt build --target-path target/cdnow --vars '$(CDNOW_VARS)'
 	WAREHOUSE_DB_PATH=$(CDNOW_DB) $(BIN)/warehouse report
+
+# The benchmark (README "Benchmark"): not part of make test; the default scale takes a while.
+BENCH_ORDERS ?= 10000000
+bench: setup
+	$(BIN)/warehouse bench --orders $(BENCH_ORDERS)
 
 lint: setup
 	$(BIN)/sqlfluff lint models $(wildcard data-tests analyses)
