@@ -56,6 +56,9 @@ class StepFailed(RuntimeError):
 class Measured:
     seconds: float
     peak_rss_mb: float
+    cpu_seconds: float
+    """User + system CPU time of the child and its waited-for descendants: unlike wall time, hardly
+    changed by other work on a shared machine."""
 
 
 def run_child(command: list[str], env: dict[str, str], log: Path) -> Measured:
@@ -71,13 +74,7 @@ def run_child(command: list[str], env: dict[str, str], log: Path) -> Measured:
         child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
         raise StepFailed(f"{' '.join(command[:3])} ... exited {child.returncode}; see {log}")
-    return Measured(seconds, usage.ru_maxrss / 1024)  # ru_maxrss is in KiB on Linux
-
-
-def run_children(commands: list[list[str]], env: dict[str, str], log: Path) -> Measured:
-    """Several commands one after another: total time, the largest peak."""
-    results = [run_child(c, env, log) for c in commands]
-    return Measured(sum(r.seconds for r in results), max(r.peak_rss_mb for r in results))
+    return Measured(seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)  # ru_maxrss: KiB on Linux
 
 
 @dataclass
@@ -165,6 +162,10 @@ def run_bench(orders: int, work_dir: Path, on_step: Callable[[str], None] = lamb
 
     build_s = load.seconds + dbt_build.seconds
     incremental_s = incremental_load.seconds + incremental_dbt.seconds
+    cpu = {
+        "build": load.cpu_seconds + dbt_build.cpu_seconds, "floor": floor.cpu_seconds,
+        "pandas": pandas.cpu_seconds, "incremental": incremental_load.cpu_seconds + incremental_dbt.cpu_seconds,
+    }
     result = BenchResult(
         orders=orders,
         rows=rows,
@@ -181,6 +182,9 @@ def run_bench(orders: int, work_dir: Path, on_step: Callable[[str], None] = lamb
         ratios=ratios(build_s, floor.seconds, pandas.seconds, incremental_s),
         targets_met={},
         detail={
+            "cpu_s": {step: round(value, 2) for step, value in cpu.items()},
+            "cpu_ratios": ratios(cpu["build"], cpu["floor"], cpu["pandas"], cpu["incremental"]),
+            "load_average_1m": round(os.getloadavg()[0], 2),
             "generate_s": round(generated.seconds, 2),
             "load_s": round(load.seconds, 2),
             "dbt_build_s": round(dbt_build.seconds, 2),

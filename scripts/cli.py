@@ -295,7 +295,7 @@ def bench_command(
     write_report(result, report)
     table = Table(title=f"Benchmark at {orders:,} orders ({result.rows['orders']:,} order rows, "
                         f"{result.rows['customers']:,} customers, {result.rows['survey_responses']:,} survey responses)")
-    for column in ("step", "seconds", "peak memory (MB)", "what"):
+    for column in ("step", "seconds", "CPU seconds", "peak memory (MB)", "what"):
         table.add_column(column, justify="left" if column in ("step", "what") else "right")
     what = {
         "build": f"warehouse load {result.detail['load_s']:.1f} s + dbt build {result.detail['dbt_build_s']:.1f} s",
@@ -305,7 +305,8 @@ def bench_command(
                         f"dbt build {result.detail['incremental_dbt_build_s']:.1f} s"),
     }
     for name in STEPS:
-        table.add_row(name, f"{getattr(result, f'{name}_s'):.1f}", f"{result.peak_rss_mb[name]:,.0f}", what[name])
+        table.add_row(name, f"{getattr(result, f'{name}_s'):.1f}", f"{result.detail['cpu_s'][name]:.1f}",
+                      f"{result.peak_rss_mb[name]:,.0f}", what[name])
     console.print(table)
     targets = Table(title="Targets")
     for column in ("target", "measured", "met"):
@@ -326,6 +327,10 @@ def bench_command(
     for node in result.detail["slowest_build_nodes"]:
         slow.add_row(node["node"], f"{node['seconds']:.2f}")
     console.print(slow)
+    cpu = result.detail["cpu_ratios"]
+    console.print(f"In CPU seconds: build / floor = {cpu['build_over_floor']:.2f}, pandas / build = "
+                  f"{cpu['pandas_over_build']:.2f}, incremental / build = {cpu['incremental_over_build']:.3f} "
+                  f"(load average {result.detail['load_average_1m']:.1f} on {result.detail['machine']['cores']} cores)")
     console.print(CLV_NOTE)
     console.print(f"wrote {report}; data and logs in {folder}")
 
