@@ -91,7 +91,8 @@ def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
 
     incremental_db = work / "incremental.duckdb"
     load(incremental_db, data_dir)
-    build(["run"], incremental_db, work / "first")
+    build(["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"],
+          incremental_db, work / "first")
     before = customer_orders(incremental_db)
 
     shutil.copytree(work / "increment", data_dir, dirs_exist_ok=True)
