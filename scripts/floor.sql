@@ -2,6 +2,8 @@
 -- DuckDB connection, hand-written for speed (no views, no tests, no intermediate tables that are
 -- not needed). scripts/floor.py fills in the placeholders in braces: file readers, seed paths, vars.
 -- Each statement ends with a semicolon on its own line; floor.py runs them in order.
+-- A UTC timestamp or date comes from make_timestamp(epoch_us(x)): exact, and much cheaper than a
+-- conversion through the session time zone (the models' utc_timestamp macro does the same).
 
 set TimeZone = 'UTC'
 ;
@@ -56,7 +58,10 @@ with checked as (
         and coalesce(src.refunded_amount, 0) between 0 and 1000000
         and coalesce(src.discount_amount, 0) <= src.gross_amount
         and coalesce(src.refunded_amount, 0) <= src.gross_amount - coalesce(src.discount_amount, 0)
-        and (src.actual_delivery_date is null or src.actual_delivery_date >= cast(src.ordered_at as date) - 1)
+        and (
+            src.actual_delivery_date is null
+            or src.actual_delivery_date >= cast(make_timestamp(epoch_us(src.ordered_at)) as date) - 1
+        )
         and src.customer_id in (select customer_id from customers)
 ),
 
@@ -72,8 +77,8 @@ latest as (
 select
     latest.order_id,
     latest.customer_id,
-    cast(latest.ordered_at as date) as order_date,
-    cast(date_trunc('month', cast(latest.ordered_at as date)) as date) as order_month,
+    cast(make_timestamp(epoch_us(latest.ordered_at)) as date) as order_date,
+    cast(date_trunc('month', make_timestamp(epoch_us(latest.ordered_at))) as date) as order_month,
     cast(round(
         (latest.gross_amount - coalesce(latest.discount_amount, 0) - coalesce(latest.refunded_amount, 0))
         * currency_rates.usd_per_unit, 2
