@@ -36,11 +36,9 @@ def model(dbt, session):
     if holdout_days < 1:
         raise ValueError(f"CLV backtest: holdout end {holdout_end} is not after calibration end {calibration_end}")
     periods = math.ceil(holdout_days / unit)
-    ends = np.minimum(np.arange(0, periods + 1) * unit, holdout_days) / unit
-    x = backtest["frequency"].to_numpy(dtype=float)
-    t_x = backtest["recency"].to_numpy(dtype=float)
-    T = backtest["customer_age"].to_numpy(dtype=float)
-    cumulative = clv.expected_purchases(fit, ends.reshape(-1, 1), x, t_x, T).sum(axis=1)
+    cumulative = clv.holdout_cumulative_purchases(
+        fit, holdout_days, unit, backtest["frequency"].to_numpy(dtype=float),
+        backtest["recency"].to_numpy(dtype=float), backtest["customer_age"].to_numpy(dtype=float))
     first_days = [calibration_end + timedelta(days=int(k * unit) + 1) for k in range(periods)]
     last_days = [min(calibration_end + timedelta(days=int((k + 1) * unit)), holdout_end) for k in range(periods)]
     return pd.DataFrame({
