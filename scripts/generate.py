@@ -397,7 +397,8 @@ class Simulator:
             "LEGACY-", responses["customer_id"][unknown_id].astype(str))
         return Chunk(customers, _real(first_version), _real(late_orders), _real(responses), {}, {})
 
-    def _order_rows(self, o: dict[str, np.ndarray], customer_id: np.ndarray, country: np.ndarray) -> dict[str, np.ndarray]:
+    def _order_rows(self, o: dict[str, np.ndarray], customer_id: np.ndarray,
+                    country: np.ndarray) -> dict[str, np.ndarray]:
         """Simulated purchases as order rows, with ids continuing from the last chunk's."""
         n_orders = len(o["day"])
         order_ids = _ids("O", self.next_order, n_orders)

@@ -88,5 +88,6 @@ def test_lift_mart_matches_an_independent_computation(built_warehouse, independe
 
 def test_assignments_still_being_observed_are_left_out(built_warehouse) -> None:
     left_out, last_assigned, as_of = built_warehouse.query(
-        "select sum(customers_not_fully_observed), max(last_assigned_at), max(as_of_date) from marts.fct_campaign_lift")[0]
+        "select sum(customers_not_fully_observed), max(last_assigned_at), max(as_of_date)"
+        " from marts.fct_campaign_lift")[0]
     assert left_out > 0 and (as_of - last_assigned.date()).days < 90
