@@ -58,7 +58,10 @@ def generate_command(
     end: Annotated[str, typer.Option(help="Last day of activity, YYYY-MM-DD.")] = "2025-12-31",
     bad_row_rate: Annotated[float, typer.Option(help="Share of deliberately bad rows per entity.")] = 0.002,
 ) -> None:
-    """Write a deterministic demo data set (customers, orders, survey responses)."""
+    """Write a deterministic demo data set.
+
+    Customers, orders, survey responses, support tickets and retention-campaign assignments.
+    """
     if customers is not None and orders is not None:
         raise typer.BadParameter("give --customers or --orders, not both")
     if file_format not in ("parquet", "csv"):

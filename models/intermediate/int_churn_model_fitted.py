@@ -1,7 +1,8 @@
-"""The churn-risk logistic regression, fitted on the training snapshot (dbt Python model).
+"""The churn-risk logistic regression, fitted on the training snapshots (dbt Python model).
 
-Fitted on customers who were customers at the training snapshot date, with the label "no counted
-order in the following churn_outcome_days". The signals it uses are the rows of seed churn_signals;
+Fitted on customers who were customers at a training snapshot date (churn_training_snapshots monthly
+dates; a customer may be in several), with the label "no counted order in the following
+churn_outcome_days". The signals it uses are the rows of seed churn_signals;
 each must be a feature_* column of int_customer_churn_signals_computed. One row per term.
 """
 
@@ -27,11 +28,13 @@ def model(dbt, session):
     features = tuple(seed["feature"])
     train = training_data(features, signals)
     if train.empty:
-        raise ValueError("churn model: no customer at the training snapshot (as-of date - 2 x churn_outcome_days)")
+        raise ValueError("churn model: no customer at any training snapshot (as-of date - 2 x churn_outcome_days "
+                         "and the churn_training_snapshots - 1 months before)")
     fit = churn.fit_logistic(features, train[list(features)].to_numpy(dtype=float),
                              train["churned_in_outcome_window"].to_numpy(dtype=int))
     common = {
-        "snapshot_date": train["snapshot_date"].iloc[0],
+        "snapshot_date": train["snapshot_date"].max(),
+        "training_snapshots": int(train["snapshot_date"].nunique()),
         "customers_trained": fit.customers,
         "churn_rate_trained": fit.positives / fit.customers,
         "log_likelihood": fit.log_likelihood,

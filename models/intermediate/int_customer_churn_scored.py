@@ -1,4 +1,6 @@
-"""Churn-risk score and reason codes for every customer in every snapshot (dbt Python model).
+"""Churn-risk score and reason codes for every customer at the test and current snapshots (dbt Python model).
+
+The training snapshots are only fitted on, not scored.
 
 Applies the fitted logistic regression (int_churn_model_fitted) to the signals: score = probability
 of no counted order in the next churn_outcome_days; reason codes = up to three signals that raise
@@ -35,6 +37,7 @@ def model(dbt, session):
     codes = dict(zip(seed["feature"], seed["reason_code"]))
     fit = fitted(dbt.ref("int_churn_model_fitted").df(), features)
     signals = dbt.ref("int_customer_churn_signals_computed").df()
+    signals = signals[signals["snapshot_purpose"] != "train"]
     signals = signals.sort_values(["snapshot_purpose", "customer_id"], kind="stable", ignore_index=True)
     x = signals[list(features)].to_numpy(dtype=float)
     return pd.DataFrame({
