@@ -24,7 +24,7 @@ def model(dbt, session):
     seed = dbt.ref("churn_signals").df()
     signals = dbt.ref("int_customer_churn_signals_computed").df()
     # Views come back in no fixed order; a fixed order makes the fit (float sums) reproducible.
-    signals = signals.sort_values(["snapshot_purpose", "customer_id"], kind="stable", ignore_index=True)
+    signals = signals.sort_values(["snapshot_date", "customer_id"], kind="stable", ignore_index=True)
     features = tuple(seed["feature"])
     train = training_data(features, signals)
     if train.empty:

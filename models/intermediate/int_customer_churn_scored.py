@@ -38,7 +38,7 @@ def model(dbt, session):
     fit = fitted(dbt.ref("int_churn_model_fitted").df(), features)
     signals = dbt.ref("int_customer_churn_signals_computed").df()
     signals = signals[signals["snapshot_purpose"] != "train"]
-    signals = signals.sort_values(["snapshot_purpose", "customer_id"], kind="stable", ignore_index=True)
+    signals = signals.sort_values(["snapshot_date", "customer_id"], kind="stable", ignore_index=True)
     x = signals[list(features)].to_numpy(dtype=float)
     return pd.DataFrame({
         "snapshot_purpose": signals["snapshot_purpose"].to_numpy(),
