@@ -1,6 +1,6 @@
 """Write–audit–publish for the DuckDB warehouse file BI reads.
 
-1. Copy the published file to a work file of the same name in `<dir>/work/` (the same name keeps
+1. Copy the published file to a work file of the same name in a `work` folder beside it (the name keeps
    dbt-duckdb's catalog name, which view definitions mention). raw.* and the load audit come along,
    so loading stays incremental.
 2. Load new raw files into the work file, then `dbt build` it: seeds, models, data and unit tests.
