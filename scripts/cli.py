@@ -305,6 +305,15 @@ def import_cdnow_command(
         console.print(f"wrote {path}")
 
 
+def _built_warehouse() -> Path:
+    """The warehouse file the read-only commands open; exit 1 when it has not been built yet."""
+    path = db_path()
+    if not path.is_file():
+        console.print(f"[red]error:[/red] {path} does not exist: build the warehouse first (make build)")
+        raise typer.Exit(DATA_PROBLEM)
+    return path
+
+
 @app.command("report")
 def report_command(
     output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
@@ -319,10 +328,7 @@ def report_command(
     """
     if output_format not in ("table", "json"):
         raise typer.BadParameter("--format must be table or json")
-    path = db_path()
-    if not path.is_file():
-        console.print(f"[red]error:[/red] {path} does not exist: build the warehouse first (make build)")
-        raise typer.Exit(DATA_PROBLEM)
+    path = _built_warehouse()
     html_path = html_path or Path("reports") / f"{path.stem}.html"
     try:
         with duckdb.connect(str(path), read_only=True) as con:
@@ -380,10 +386,7 @@ def evaluate_churn_command(
     """
     if output_format not in ("table", "json"):
         raise typer.BadParameter("--format must be table or json")
-    path = db_path()
-    if not path.is_file():
-        console.print(f"[red]error:[/red] {path} does not exist: build the warehouse first (make build)")
-        raise typer.Exit(DATA_PROBLEM)
+    path = _built_warehouse()
     with duckdb.connect(str(path), read_only=True) as con:
         backtest = con.execute(
             "select model_name, snapshot_date, outcome_days, customers, churned_customers, churn_rate, roc_auc,"
