@@ -102,7 +102,7 @@ def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
     build(["build"], incremental_db, work / "second")
     after = customer_orders(incremental_db)
     run_sql = (work / "second" / "target" / "run" / "retention_warehouse" / "models" / "intermediate")
-    for model in ("int_orders_enriched", "int_customer_months_spined"):
+    for model in ("int_orders_enriched", "int_customer_months_spined", "int_survey_responses_matched"):
         assert "delete from" in (run_sql / f"{model}.sql").read_text(), f"{model} did not run incrementally"
 
     full_db = work / "full.duckdb"
