@@ -11,9 +11,9 @@
     response that a changed account could claim or had claimed (an account loaded since, or with
     an order loaded since: a new account whose email matches, a changed email, a late order that
     changes which account ordered last). Whole days keep the batch right for key-based and
-    partition-overwrite strategies alike. One change is not seen: an account that changes its email
-    stops being a candidate for responses under the old email that another account had won, so
-    their candidate_accounts counts one too many until a --full-refresh (the match itself is right).
+    partition-overwrite strategies alike. An account that leaves an email another account shares
+    changes only the count of candidates of the responses under it: those are found by comparing
+    each stored count with the accounts that hold the email key now.
 -#}
 {{ config(
     materialized='incremental',
@@ -107,6 +107,22 @@ touched_days as (
                 cross join built
                 where dated_responses.loaded_at > built.last_loaded_at
             )
+        union
+        -- the days of responses whose email key is now held by another number of accounts
+        select previously_matched.responded_date
+        from {{ this }} as previously_matched
+        inner join (
+            select
+                {{ email_match_key('email') }} as email_key,
+                count(*) as account_count
+            from customers
+            where email is not null
+            group by {{ email_match_key('email') }}
+        ) as accounts_per_email_key
+            on previously_matched.email_key = accounts_per_email_key.email_key
+        where
+            previously_matched.match_method in ('email', 'email_plus_address')
+            and previously_matched.candidate_accounts <> accounts_per_email_key.account_count
     {%- endif %}
 ),
 
@@ -219,6 +235,7 @@ final as (
         batch.responded_at,
         batch.responded_date,
         batch.loaded_at,
+        batch.email_key,
         coalesce(matched_by_id.customer_id, matched_by_email.customer_id) as customer_id,
         coalesce(matched_by_id.customer_id, matched_by_email.customer_id) is not null as is_matched,
         case
