@@ -99,7 +99,7 @@ final as (
         cast(historic_clv_usd as decimal(18, 2)) as historic_clv_usd,
         cast(predicted_purchases_12m as {{ type_double() }}) as predicted_purchases_12m,
         cast(probability_alive as {{ type_double() }}) as probability_alive,
-        cast(round(predicted_clv_usd, 2) as decimal(18, 2)) as predicted_clv_usd,
+        {{ round_to_cents('predicted_clv_usd') }} as predicted_clv_usd,
         as_of_date
     from joined
 )
