@@ -1,4 +1,4 @@
-"""The `warehouse` command line: generate, load and validate raw data.
+"""The `warehouse` command line: generate, load and validate raw data; build and report on any target.
 
 Exit codes: 0 ok, 1 a data problem was found, 2 a usage error.
 """
@@ -17,10 +17,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from scripts.cdnow import CdnowError, import_cdnow
-from scripts.config import DB_PATH_ENV, DEFAULT_DATA_DIR, db_path
+from scripts.config import DB_PATH_ENV, DEFAULT_DATA_DIR, PROJECT_ROOT, db_path
+from scripts.engines import EngineStepError, StepResult, build, export_raw, fit_clv, parse_vars, project_vars, raw_tables
 from scripts.generate import GeneratorConfig, customers_for_orders, generate
 from scripts.load import FileError, FileResult, LoadReport, discover_files, load_directory
 from scripts.report import headline
+from scripts.targets import TARGETS, MissingTableError, TargetError, connect, describe, profiles_dir
 
 app = typer.Typer(
     help="Customer-retention warehouse: generate or import raw data, validate and load it, report on the marts.",
@@ -32,6 +34,14 @@ DATA_PROBLEM = 1
 USAGE_ERROR = 2
 
 DataDir = Annotated[Path, typer.Option("--data-dir", help="Folder with one subfolder per entity.")]
+Target = Annotated[str, typer.Option("--target", help=f"Output of profiles.yml: {', '.join(TARGETS)}.")]
+ServerTarget = Annotated[str, typer.Option("--target", help="postgres or spark (outputs of profiles.yml).")]
+Vars = Annotated[Optional[str], typer.Option("--vars", help="dbt vars as YAML, e.g. '{as_of_date: 2025-06-30}'.")]
+
+
+def _check_target(target: str, allowed: tuple[str, ...] = TARGETS) -> None:
+    if target not in allowed:
+        raise typer.BadParameter(f"--target must be one of {', '.join(allowed)}, got '{target}'")
 
 
 def _progress() -> Progress:
@@ -212,19 +222,21 @@ def import_cdnow_command(
 @app.command("report")
 def report_command(
     output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    target: Target = "duckdb",
 ) -> None:
     """Headline numbers from the built marts: customers, orders, revenue, cohorts, pooled retention."""
     if output_format not in ("table", "json"):
         raise typer.BadParameter("--format must be table or json")
-    path = db_path()
-    if not path.is_file():
-        console.print(f"[red]error:[/red] {path} does not exist: build the warehouse first (make build)")
-        raise typer.Exit(DATA_PROBLEM)
+    _check_target(target)
     try:
-        with duckdb.connect(str(path), read_only=True) as con:
-            numbers = headline(con)
-    except duckdb.CatalogException as exc:
-        console.print(f"[red]error:[/red] {path} has no built marts: {str(exc).splitlines()[0]}")
+        path = describe(target)
+        with connect(target, read_only=True) as warehouse:
+            numbers = headline(lambda sql: warehouse.query(sql).rows)
+    except MissingTableError as exc:
+        console.print(f"[red]error:[/red] {path} has no built marts: {exc}")
+        raise typer.Exit(DATA_PROBLEM) from exc
+    except TargetError as exc:
+        console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(DATA_PROBLEM) from exc
     if output_format == "json":
         payload = {
@@ -260,6 +272,94 @@ def report_command(
     for k, rate, n in numbers.pooled_retention:
         pooled.add_row(str(k), f"{rate:.3f}", str(n))
     console.print(pooled)
+
+
+@app.command("export-raw")
+def export_raw_command(target: ServerTarget = "postgres") -> None:
+    """Copy the loaded raw.* tables from the DuckDB file to a PostgreSQL or Spark target.
+
+    Load (and its validation and quarantine) always runs into the DuckDB file at $WAREHOUSE_DB_PATH;
+    this replaces the target's raw tables with those rows, column types and all, rejected rows and
+    audits included. Then `warehouse build --target TARGET`.
+    """
+    _check_target(target, ("postgres", "spark"))
+    path = db_path()
+    if not path.is_file():
+        console.print(f"[red]error:[/red] {path} does not exist: run `warehouse load` first (set {DB_PATH_ENV} to move it)")
+        raise typer.Exit(DATA_PROBLEM)
+    try:
+        with duckdb.connect(str(path), read_only=True) as con, connect(target) as warehouse:
+            tables = raw_tables(con)
+            with _progress() as progress:
+                task = progress.add_task(f"raw tables copied to {target}", total=len(tables))
+                copied = export_raw(con, warehouse, on_table=lambda table, rows: progress.advance(task))
+    except (TargetError, EngineStepError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(DATA_PROBLEM) from exc
+    table = Table(title=f"Copied raw tables from {path} to {describe(target)}")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, rows in copied.items():
+        table.add_row(f"raw.{name}", f"{rows:,}")
+    console.print(table)
+
+
+@app.command("fit-clv")
+def fit_clv_command(target: ServerTarget = "postgres", dbt_vars: Vars = None) -> None:
+    """Fit the CLV models on a PostgreSQL or Spark target and write their three tables there.
+
+    The step dbt-duckdb runs inside `dbt build` (the three CLV Python models), for targets whose dbt
+    adapter cannot run Python models. It reads intermediate.int_customer_transactions_summarised,
+    so run it after that model is built; `warehouse build` does both in order.
+    """
+    _check_target(target, ("postgres", "spark"))
+    try:
+        overrides = parse_vars(dbt_vars)
+        with connect(target) as warehouse:
+            written = fit_clv(warehouse, project_vars(overrides))
+    except MissingTableError as exc:
+        console.print(f"[red]error:[/red] {exc}: build int_customer_transactions_summarised first "
+                      f"(`warehouse build --target {target}` does it all)")
+        raise typer.Exit(DATA_PROBLEM) from exc
+    except (TargetError, EngineStepError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(DATA_PROBLEM) from exc
+    for name, rows in written.items():
+        console.print(f"wrote intermediate.{name}: {rows:,} rows")
+
+
+@app.command("build")
+def build_command(target: Target = "duckdb", dbt_vars: Vars = None) -> None:
+    """dbt build on a target: on PostgreSQL and Spark in two parts with `fit-clv` between them.
+
+    DuckDB: one `dbt build`. PostgreSQL and Spark: `dbt build --exclude int_clv_models_fitted+`, then
+    the CLV fit (fit-clv), then `dbt build --select int_clv_models_fitted+`. Load and export-raw first.
+    """
+    _check_target(target)
+    from dbt.cli.main import dbtRunner
+
+    runner = dbtRunner()
+
+    def invoke(args: list[str]):
+        return runner.invoke([*args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(profiles_dir())])
+
+    def show(step: StepResult) -> None:
+        colour = "green" if step.ok else "red"
+        console.print(f"[{colour}]{step.name}[/{colour}] {step.seconds:.1f} s {step.detail}")
+
+    try:
+        result = build(target, invoke, connect, parse_vars(dbt_vars), on_step=show)
+    except (TargetError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(DATA_PROBLEM) from exc
+    summary = Table(title=f"Build on {target} ({describe(target)}): {result.seconds:.1f} s")
+    for column in ("step", "seconds", "result"):
+        summary.add_column(column, justify="right" if column == "seconds" else "left")
+    for step in result.steps:
+        summary.add_row(step.name, f"{step.seconds:.1f}", "ok" if step.ok else f"failed: {step.detail}")
+    console.print(summary)
+    if not result.ok:
+        raise typer.Exit(DATA_PROBLEM)
 
 
 if __name__ == "__main__":
