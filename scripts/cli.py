@@ -44,6 +44,13 @@ def _check_target(target: str, allowed: tuple[str, ...] = TARGETS) -> None:
         raise typer.BadParameter(f"--target must be one of {', '.join(allowed)}, got '{target}'")
 
 
+def _vars(text: str | None) -> dict:
+    try:
+        return parse_vars(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -313,8 +320,8 @@ def fit_clv_command(target: ServerTarget = "postgres", dbt_vars: Vars = None) ->
     so run it after that model is built; `warehouse build` does both in order.
     """
     _check_target(target, ("postgres", "spark"))
+    overrides = _vars(dbt_vars)
     try:
-        overrides = parse_vars(dbt_vars)
         with connect(target) as warehouse:
             written = fit_clv(warehouse, project_vars(overrides))
     except MissingTableError as exc:
@@ -347,9 +354,10 @@ def build_command(target: Target = "duckdb", dbt_vars: Vars = None) -> None:
         colour = "green" if step.ok else "red"
         console.print(f"[{colour}]{step.name}[/{colour}] {step.seconds:.1f} s {step.detail}")
 
+    overrides = _vars(dbt_vars)
     try:
-        result = build(target, invoke, connect, parse_vars(dbt_vars), on_step=show)
-    except (TargetError, ValueError) as exc:
+        result = build(target, invoke, connect, overrides, on_step=show)
+    except TargetError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(DATA_PROBLEM) from exc
     summary = Table(title=f"Build on {target} ({describe(target)}): {result.seconds:.1f} s")

@@ -84,7 +84,10 @@ def parse_vars(text: str | None) -> dict[str, Any]:
     """A `--vars` argument (a YAML mapping, as dbt takes it) as a dict."""
     if not text:
         return {}
-    parsed = yaml.safe_load(text)
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"--vars is not YAML: {exc}") from exc
     if not isinstance(parsed, dict):
         raise ValueError(f"--vars must be a YAML mapping such as '{{as_of_date: 2025-06-30}}', got {text!r}")
     return parsed
@@ -151,6 +154,17 @@ def dbt_steps(target: str, extra_args: list[str]) -> list[tuple[str, list[str]]]
     ]
 
 
+def _fit_step(target: str, connect: Callable[[str], Any], overrides: dict[str, Any] | None) -> StepResult:
+    started = time.perf_counter()
+    try:
+        with connect(target) as warehouse:
+            rows = fit_clv(warehouse, project_vars(overrides))
+    except (EngineStepError, ValueError) as exc:
+        return StepResult("warehouse fit-clv", time.perf_counter() - started, False, str(exc))
+    detail = ", ".join(f"{table} {n:,} rows" for table, n in rows.items())
+    return StepResult("warehouse fit-clv", time.perf_counter() - started, True, detail)
+
+
 def build(target: str, invoke: Callable[[list[str]], Any], connect: Callable[[str], Any],
           overrides: dict[str, Any] | None = None, on_step: Callable[[StepResult], None] | None = None) -> BuildResult:
     """dbt build on `target`, with the CLV fit between its two parts on targets other than DuckDB.
@@ -159,7 +173,6 @@ def build(target: str, invoke: Callable[[list[str]], Any], connect: Callable[[st
     target (scripts.targets.connect). Stops at the first step that fails.
     """
     extra = ["--vars", yaml.safe_dump(overrides, default_flow_style=True).strip()] if overrides else []
-    steps = dbt_steps(target, extra)
     result = BuildResult(target)
 
     def record(step: StepResult) -> bool:
@@ -168,22 +181,14 @@ def build(target: str, invoke: Callable[[list[str]], Any], connect: Callable[[st
             on_step(step)
         return step.ok
 
-    for index, (name, args) in enumerate(steps):
-        if index == 1:
-            started = time.perf_counter()
-            try:
-                with connect(target) as warehouse:
-                    rows = fit_clv(warehouse, project_vars(overrides))
-                fitted = StepResult("warehouse fit-clv", time.perf_counter() - started, True,
-                                    ", ".join(f"{table} {n:,} rows" for table, n in rows.items()))
-            except (EngineStepError, ValueError) as exc:
-                fitted = StepResult("warehouse fit-clv", time.perf_counter() - started, False, str(exc))
-            if not record(fitted):
-                return result
+    def run_dbt(name: str, args: list[str]) -> bool:
         started = time.perf_counter()
         outcome = invoke(args)
-        if not record(StepResult(name, time.perf_counter() - started, bool(outcome.success), _dbt_detail(outcome))):
-            return result
+        return record(StepResult(name, time.perf_counter() - started, bool(outcome.success), _dbt_detail(outcome)))
+
+    before_fit, *after_fit = dbt_steps(target, extra)
+    if run_dbt(*before_fit) and after_fit and record(_fit_step(target, connect, overrides)):
+        run_dbt(*after_fit[0])
     return result
 
 
