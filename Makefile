@@ -1,6 +1,8 @@
 # Two commands on a fresh machine:
 #   make build   set up, generate demo data, load it, dbt build on the embedded DuckDB file
-#   make test    set up, lint SQL, run the whole pytest suite (which builds small data with dbt)
+#   make test    set up, lint SQL, run the whole pytest suite (which builds small data with dbt,
+#                on DuckDB and on a throwaway PostgreSQL 15 cluster)
+# and for Spark, whose start-up is slow: make test-spark
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -16,18 +18,23 @@ CDNOW_DIR ?= data/cdnow
 CDNOW_DB ?= warehouse/cdnow.duckdb
 # The papers' backtest: calibration to 1997-09-30 (39 weeks), holdout to 1998-06-30 (39 weeks).
 CDNOW_VARS := {clv_calibration_end_date: "1997-09-30", clv_holdout_end_date: "1998-06-30", clv_time_unit_days: 7}
+# The PostgreSQL 15 server binaries the tests start a throwaway cluster with (Debian package postgresql-15).
+PG_BIN ?= /usr/lib/postgresql/15/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup build generate load dbt-build report cdnow test lint clean
+.PHONY: help setup build generate load dbt-build report cdnow test lint clean postgres-server test-spark \
+	build-postgres build-spark
 
 help:
 	@echo "make build   set up, generate demo data, load it, run dbt build (DuckDB file under warehouse/)"
 	@echo "make test    set up, lint SQL with sqlfluff, run the pytest suite"
 	@echo "make cdnow   import the real CDNOW purchases and build the same marts into $(CDNOW_DB)"
 	@echo "make lint    sqlfluff lint only;  make clean  remove built files"
+	@echo "make test-spark   build the test data on Spark (local mode) and compare every mart with DuckDB"
+	@echo "make build-postgres / build-spark   make build, then the same marts on that target (README)"
 
 # uv itself comes from PyPI into a private tools venv, so nothing is needed on PATH but python3.
 $(UV):
@@ -58,6 +65,13 @@ report: setup
 
 build: generate load dbt-build report
 
+# The same marts on PostgreSQL (a server at PGHOST/PGPORT/PGDATABASE) or on Spark in local mode: load
+# into DuckDB as always, copy the validated raw tables over, build there with the CLV fit beside dbt.
+build-postgres build-spark: build-%: generate load
+	$(BIN)/warehouse export-raw --target $*
+	$(BIN)/warehouse build --target $*
+	$(BIN)/warehouse report --target $*
+
 # The real CDNOW data set, built into its own warehouse file with the same models.
 cdnow: setup
 	$(BIN)/warehouse import-cdnow --out $(CDNOW_DIR)
@@ -68,8 +82,19 @@ cdnow: setup
 lint: setup
 	$(BIN)/sqlfluff lint models $(wildcard data-tests analyses)
 
-test: lint
-	$(BIN)/pytest
+# The tests start their own PostgreSQL cluster from these binaries; install them when missing (as root).
+postgres-server:
+	@if [ ! -x $(PG_BIN)/pg_ctl ]; then \
+		echo "PostgreSQL 15 server not found in $(PG_BIN): installing Debian package postgresql-15"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15; \
+	fi
+
+test: lint postgres-server
+	WAREHOUSE_PG_BIN=$(PG_BIN) $(BIN)/pytest
+
+# Spark in local mode (pyspark, Java 17): the small data set built there and compared with DuckDB.
+test-spark: setup
+	$(BIN)/pytest --spark -m spark
 
 clean:
 	rm -rf target logs warehouse data reports
