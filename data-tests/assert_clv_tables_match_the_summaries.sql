@@ -40,8 +40,8 @@ bg_nbd_fits as (
 
 fit_problems as (
     select
-        coalesce(summarised.fit_purpose, bg_nbd_fits.fit_purpose) as fit_purpose,
-        'the BG/NBD fit did not learn from the summarised customers' as problem
+        'the BG/NBD fit did not learn from the summarised customers' as problem,
+        coalesce(summarised.fit_purpose, bg_nbd_fits.fit_purpose) as fit_purpose
     from summarised
     full outer join bg_nbd_fits
         on summarised.fit_purpose = bg_nbd_fits.fit_purpose
