@@ -1,5 +1,6 @@
 # Two commands on a fresh machine:
-#   make build   set up, generate demo data, load it, dbt build on the embedded DuckDB file
+#   make build   set up, generate demo data, publish it (load + dbt build + tests in a work copy,
+#                then swap it in for BI), write the HTML dashboard
 #   make test    set up, lint SQL, run the whole pytest suite (which builds small data with dbt,
 #                on DuckDB and on a throwaway PostgreSQL 15 cluster)
 # and for Spark, whose start-up is slow: make test-spark
@@ -16,6 +17,10 @@ DATA_DIR ?= data/raw
 CUSTOMERS ?= 5000
 CDNOW_DIR ?= data/cdnow
 CDNOW_DB ?= warehouse/cdnow.duckdb
+DB_PATH := $(or $(WAREHOUSE_DB_PATH),warehouse/retention.duckdb)
+DASHBOARD := reports/$(basename $(notdir $(DB_PATH))).html
+# Debian's Chromium for the dashboard's browser test (no browser download needed).
+CHROMIUM := /usr/bin/chromium
 # The papers' backtest: calibration to 1997-09-30 (39 weeks), holdout to 1998-06-30 (39 weeks).
 CDNOW_VARS := {clv_calibration_end_date: "1997-09-30", clv_holdout_end_date: "1998-06-30", clv_time_unit_days: 7}
 # The PostgreSQL 15 server binaries the tests start a throwaway cluster with (Debian package postgresql-15).
@@ -25,13 +30,14 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup build generate load dbt-build report cdnow test lint clean postgres-server test-spark \
-	build-postgres build-spark
+.PHONY: help setup build generate load dbt-build publish report docs cdnow test lint clean postgres-server \
+	test-spark build-postgres build-spark
 
 help:
-	@echo "make build   set up, generate demo data, load it, run dbt build (DuckDB file under warehouse/)"
-	@echo "make test    set up, lint SQL with sqlfluff, run the pytest suite"
-	@echo "make cdnow   import the real CDNOW purchases and build the same marts into $(CDNOW_DB)"
+	@echo "make build   set up, generate demo data, publish it to $(DB_PATH), write $(DASHBOARD)"
+	@echo "make test    set up, lint SQL with sqlfluff, run the pytest suite (installs chromium if missing)"
+	@echo "make cdnow   import the real CDNOW purchases and publish the same marts to $(CDNOW_DB)"
+	@echo "make docs    dbt docs as one static HTML file: reports/dbt-docs.html"
 	@echo "make lint    sqlfluff lint only;  make clean  remove built files"
 	@echo "make test-spark   build the test data on Spark (local mode) and compare every mart with DuckDB"
 	@echo "make build-postgres / build-spark   make build, then the same marts on that target (README)"
@@ -48,11 +54,12 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 # dbt-duckdb does not create the folder of the database file.
 setup: $(VENV)/.synced
-	@mkdir -p $(dir $(or $(WAREHOUSE_DB_PATH),warehouse/retention.duckdb))
+	@mkdir -p $(dir $(DB_PATH))
 
 generate: setup
 	$(BIN)/warehouse generate --out $(DATA_DIR) --customers $(CUSTOMERS)
 
+# Development: load and build straight into $(DB_PATH), no publishing step.
 load: setup
 	$(BIN)/warehouse load --data-dir $(DATA_DIR)
 
@@ -60,10 +67,21 @@ dbt-build: setup
 	$(BIN)/dbt build
 	$(BIN)/dbt source freshness
 
-report: setup
-	$(BIN)/warehouse report
+# Write-audit-publish: load and build in a work copy, run every test, then swap it in.
+publish: setup
+	$(BIN)/warehouse publish --data-dir $(DATA_DIR)
 
-build: generate load dbt-build report
+report: setup
+	$(BIN)/warehouse report --html $(DASHBOARD)
+
+build: generate publish report
+	@echo "published warehouse: $(DB_PATH)   dashboard: $(DASHBOARD)"
+
+# dbt docs over a read-only connection (BI may hold the published file open meanwhile).
+docs: setup
+	DBT_TARGET=duckdb_read_only $(BIN)/dbt docs generate --static
+	@mkdir -p reports && cp target/static_index.html reports/dbt-docs.html
+	@echo "dbt docs: reports/dbt-docs.html (one file; open it in a browser)"
 
 # The same marts on PostgreSQL (a server at PGHOST/PGPORT/PGDATABASE) or on Spark in local mode: load
 # into DuckDB as always, copy the validated raw tables over, build there with the CLV fit beside dbt.
@@ -75,8 +93,8 @@ build-postgres build-spark: build-%: generate load
 # The real CDNOW data set, built into its own warehouse file with the same models.
 cdnow: setup
 	$(BIN)/warehouse import-cdnow --out $(CDNOW_DIR)
-	WAREHOUSE_DB_PATH=$(CDNOW_DB) $(BIN)/warehouse load --data-dir $(CDNOW_DIR)
-	WAREHOUSE_DB_PATH=$(CDNOW_DB) $(BIN)/dbt build --target-path target/cdnow --vars '$(CDNOW_VARS)'
+	WAREHOUSE_DB_PATH=$(CDNOW_DB) $(BIN)/warehouse publish --data-dir $(CDNOW_DIR) --target-path target/cdnow \
+		--vars '$(CDNOW_VARS)'
 	WAREHOUSE_DB_PATH=$(CDNOW_DB) $(BIN)/warehouse report
 
 lint: setup
@@ -89,12 +107,16 @@ postgres-server:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15; \
 	fi
 
-test: lint postgres-server
+test: lint postgres-server $(CHROMIUM)
 	WAREHOUSE_PG_BIN=$(PG_BIN) $(BIN)/pytest
 
 # Spark in local mode (pyspark, Java 17): the small data set built there and compared with DuckDB.
 test-spark: setup
 	$(BIN)/pytest --spark -m spark
+
+$(CHROMIUM):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 clean:
 	rm -rf target logs warehouse data reports

@@ -1,7 +1,7 @@
 -- The CLV model tables come from the current customer summaries: each fit learned from exactly the
 -- customers summarised for its purpose up to the same calibration end, every scored customer has one
 -- prediction, and the backtest covers the backtest's customers. On PostgreSQL and Spark `warehouse
--- fit-clv` writes these tables beside dbt, so this also catches a fit left over from older data.
+-- fit-models` writes these tables beside dbt, so this also catches a fit left over from older data.
 with
 
 summaries as (

@@ -6,21 +6,26 @@ Exit codes: 0 ok, 1 a data problem was found, 2 a usage error.
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
 import duckdb
 import typer
+import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from scripts.cdnow import CdnowError, import_cdnow
 from scripts.config import DB_PATH_ENV, DEFAULT_DATA_DIR, PROJECT_ROOT, db_path
-from scripts.engines import EngineStepError, StepResult, build, export_raw, fit_clv, parse_vars, project_vars, raw_tables
+from scripts.engines import (EngineStepError, StepResult, build, export_raw, fit_models, parse_vars, project_vars,
+                             raw_tables)
 from scripts.generate import GeneratorConfig, customers_for_orders, generate
 from scripts.load import FileError, FileResult, LoadReport, discover_files, load_directory
+from scripts.publish import PUBLISH_STRATEGIES, PublishError, PublishOutcome
+from scripts.dashboard import render
 from scripts.report import headline
 from scripts.targets import TARGETS, MissingTableError, TargetError, connect, describe, profiles_dir
 
@@ -156,6 +161,93 @@ def load_command(
         raise typer.Exit(DATA_PROBLEM)
 
 
+def _dbt_vars(text: str | None) -> dict:
+    if not text:
+        return {}
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise typer.BadParameter(f"--vars is not YAML: {exc}") from exc
+    if not isinstance(parsed, dict):
+        raise typer.BadParameter("--vars must be a mapping, for example '{as_of_date: \"2025-06-30\"}'")
+    return parsed
+
+
+def _publish_summary(outcome: PublishOutcome) -> None:
+    if outcome.load_report is not None:
+        console.print(_report_table(outcome.load_report, f"Loaded into the work copy {outcome.work_path}"))
+    if outcome.failures:
+        console.print(f"[red]build {outcome.build_id} failed:[/red] {len(outcome.failures)} node(s) did not pass")
+        for f in outcome.failures:
+            console.print(f"  [red]{f.status}[/red] {f.unique_id}: {f.message.splitlines()[0] if f.message else ''}")
+    for source in outcome.stale_sources:
+        console.print(f"[yellow]freshness {source.status}:[/yellow] {source.unique_id} ({source.message})")
+    if outcome.published:
+        table = Table(title=f"Published build {outcome.build_id} to {outcome.published_path}")
+        table.add_column("mart")
+        table.add_column("rows", justify="right")
+        for mart, rows in outcome.mart_rows.items():
+            table.add_row(f"marts.{mart}", f"{rows:,}")
+        console.print(table)
+    else:
+        console.print(f"[red]not published:[/red] {outcome.published_path} is unchanged; "
+                      f"the failed build is in {outcome.work_path} for a look")
+
+
+@app.command("publish")
+def publish_command(
+    data_dir: Annotated[
+        Optional[Path], typer.Option("--data-dir", help="Load this folder into the work copy first.")] = None,
+    dbt_vars: Annotated[Optional[str], typer.Option("--vars", help="dbt vars as YAML, as `dbt --vars`.")] = None,
+    target_path: Annotated[Path, typer.Option(help="dbt target folder (manifest for mf and docs).")] = PROJECT_ROOT / "target",
+    strict: Annotated[bool, typer.Option(help="Do not publish when any row was rejected.")] = False,
+    freshness: Annotated[bool, typer.Option(help="Report stale sources (never blocks a publish).")] = True,
+    project_dir: Annotated[Path, typer.Option(help="The dbt project to build.")] = PROJECT_ROOT,
+) -> None:
+    """Build into a work copy, run every test there, and only then swap it in for BI (write-audit-publish).
+
+    The work copy starts as a copy of the published file ($WAREHOUSE_DB_PATH), raw data included;
+    --data-dir loads new files into it; `dbt build` runs seeds, models, data and unit tests on it.
+    When everything passed it replaces the published file atomically: readers already connected
+    keep their snapshot, new connections see the new build. Otherwise the published file is left
+    as it was, the failing tests are named, and the exit code is 1.
+    """
+    target = os.environ.get("DBT_TARGET", "duckdb")
+    strategy = PUBLISH_STRATEGIES.get(target)
+    if strategy is None:
+        console.print(f"[red]error:[/red] no publish strategy for dbt target {target!r} "
+                      f"(have: {', '.join(PUBLISH_STRATEGIES)}); see README, Safe publishing")
+        raise typer.Exit(USAGE_ERROR)
+    parsed_vars = _dbt_vars(dbt_vars)
+    try:
+        file_count = len(discover_files(data_dir)) if data_dir is not None else 0
+    except FileError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(USAGE_ERROR) from exc
+    with _progress() as progress:
+        files = progress.add_task("files loaded", total=file_count, visible=data_dir is not None)
+        nodes = progress.add_task("dbt nodes built and tested", total=None)
+
+        def on_progress(_: str, total: int | None) -> None:
+            if total is None:
+                progress.advance(nodes)
+            else:
+                progress.update(nodes, total=total)
+
+        try:
+            outcome = strategy(
+                db_path(), project_dir=project_dir, target_path=target_path, log_path=project_dir / "logs",
+                data_dir=data_dir, dbt_vars=parsed_vars, strict_load=strict, check_freshness=freshness,
+                on_progress=on_progress, on_file=lambda _: progress.advance(files),
+            )
+        except PublishError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(DATA_PROBLEM) from exc
+    _publish_summary(outcome)
+    if not outcome.published:
+        raise typer.Exit(DATA_PROBLEM)
+
+
 @app.command("validate")
 def validate_command(
     data_dir: DataDir = DEFAULT_DATA_DIR,
@@ -230,24 +322,40 @@ def import_cdnow_command(
 def report_command(
     output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
     target: Target = "duckdb",
+    html_path: Annotated[
+        Optional[Path],
+        typer.Option("--html", help="Dashboard file (default reports/<warehouse file name>.html, reports/<target>.html)."),
+    ] = None,
 ) -> None:
-    """Headline numbers from the built marts: customers, orders, revenue, cohorts, pooled retention."""
+    """Headline numbers from the published marts, and the HTML dashboard of them.
+
+    Prints customers, orders, revenue, cohorts and pooled retention; writes one self-contained HTML
+    file (cohort heat map, CRR and churn, revenue retention, repeat purchase, CLV distribution).
+    """
     if output_format not in ("table", "json"):
         raise typer.BadParameter("--format must be table or json")
     _check_target(target)
+    html_path = html_path or Path("reports") / (f"{db_path().stem}.html" if target == "duckdb" else f"{target}.html")
     try:
         path = describe(target)
         with connect(target, read_only=True) as warehouse:
-            numbers = headline(lambda sql: warehouse.query(sql).rows)
+            def query(sql: str) -> list[tuple]:
+                return warehouse.query(sql).rows
+
+            numbers = headline(query)
+            page = render(query, path)
     except MissingTableError as exc:
         console.print(f"[red]error:[/red] {path} has no built marts: {exc}")
         raise typer.Exit(DATA_PROBLEM) from exc
     except TargetError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(DATA_PROBLEM) from exc
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    html_path.write_text(page, encoding="utf-8")
+    console.print(f"dashboard: {html_path} (open it in a browser; no network needed)")
     if output_format == "json":
         payload = {
-            "database": str(path), "customers": numbers.customers, "orders": numbers.orders,
+            "database": str(path), "html": str(html_path), "customers": numbers.customers, "orders": numbers.orders,
             "net_revenue_usd": str(numbers.net_revenue_usd),
             "first_order_date": numbers.first_order_date.isoformat(),
             "last_order_date": numbers.last_order_date.isoformat(),
@@ -281,6 +389,60 @@ def report_command(
     console.print(pooled)
 
 
+@app.command("evaluate-churn")
+def evaluate_churn_command(
+    output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """The churn score's backtest against the recency-only baseline, and the model's coefficients.
+
+    Reads marts.fct_churn_risk_backtest and marts.fct_churn_model_coefficients of the built warehouse.
+    """
+    if output_format not in ("table", "json"):
+        raise typer.BadParameter("--format must be table or json")
+    path = db_path()
+    if not path.is_file():
+        console.print(f"[red]error:[/red] {path} does not exist: build the warehouse first (make build)")
+        raise typer.Exit(DATA_PROBLEM)
+    with duckdb.connect(str(path), read_only=True) as con:
+        backtest = con.execute(
+            "select model_name, snapshot_date, outcome_days, customers, churned_customers, churn_rate, roc_auc,"
+            " precision_at_top_10pct from marts.fct_churn_risk_backtest order by model_name"
+        ).fetchall()
+        terms = con.execute(
+            "select term, reason_code, coefficient, standardized_coefficient from marts.fct_churn_model_coefficients"
+            " order by abs(coalesce(standardized_coefficient, 0)) desc"
+        ).fetchall()
+    by_model = {row[0]: row for row in backtest}
+    score, baseline = by_model.get("churn_risk_score"), by_model.get("recency_baseline")
+    beats = bool(score and baseline and score[6] > baseline[6] and score[7] >= baseline[7])
+    if output_format == "json":
+        names = ("model_name", "snapshot_date", "outcome_days", "customers", "churned_customers", "churn_rate",
+                 "roc_auc", "precision_at_top_10pct")
+        typer.echo(json.dumps({
+            "database": str(path),
+            "backtest": [dict(zip(names, [*row[:1], row[1].isoformat(), *row[2:]])) for row in backtest],
+            "beats_baseline": beats,
+            "coefficients": [dict(zip(("term", "reason_code", "coefficient", "standardized_coefficient"), t))
+                             for t in terms],
+        }, indent=2))
+        return
+    table = Table(title=f"Churn-risk backtest ({path})")
+    for column in ("model", "snapshot", "customers", "churned", "ROC AUC", "precision top 10%"):
+        table.add_column(column, justify="left" if column in ("model", "snapshot") else "right")
+    for name, snapshot, _, customers, churned, _, auc, precision in backtest:
+        table.add_row(name, snapshot.isoformat(), f"{customers:,}", f"{churned:,}", f"{auc:.3f}", f"{precision:.3f}")
+    console.print(table)
+    console.print("score beats the recency baseline (AUC and precision): "
+                  + ("[green]yes[/green]" if beats else "[red]no[/red]"))
+    coefficients = Table(title="Model terms (by standardised effect)")
+    for column in ("term", "reason code", "coefficient", "per sd"):
+        coefficients.add_column(column, justify="left" if column in ("term", "reason code") else "right")
+    for term, code, coefficient, standardized in terms:
+        coefficients.add_row(term, code or "", f"{coefficient:+.4f}",
+                             "" if standardized is None else f"{standardized:+.4f}")
+    console.print(coefficients)
+
+
 @app.command("export-raw")
 def export_raw_command(target: ServerTarget = "postgres") -> None:
     """Copy the loaded raw.* tables from the DuckDB file to a PostgreSQL or Spark target.
@@ -311,22 +473,15 @@ def export_raw_command(target: ServerTarget = "postgres") -> None:
     console.print(table)
 
 
-@app.command("fit-clv")
-def fit_clv_command(target: ServerTarget = "postgres", dbt_vars: Vars = None) -> None:
-    """Fit the CLV models on a PostgreSQL or Spark target and write their three tables there.
-
-    The step dbt-duckdb runs inside `dbt build` (the three CLV Python models), for targets whose dbt
-    adapter cannot run Python models. It reads intermediate.int_customer_transactions_summarised,
-    so run it after that model is built; `warehouse build` does both in order.
-    """
+def _fit_models(target: str, dbt_vars: str | None) -> None:
     _check_target(target, ("postgres", "spark"))
     overrides = _vars(dbt_vars)
     try:
         with connect(target) as warehouse:
-            written = fit_clv(warehouse, project_vars(overrides))
+            written = fit_models(warehouse, project_vars(overrides))
     except MissingTableError as exc:
-        console.print(f"[red]error:[/red] {exc}: build int_customer_transactions_summarised first "
-                      f"(`warehouse build --target {target}` does it all)")
+        console.print(f"[red]error:[/red] {exc}: build int_customer_transactions_summarised and "
+                      f"int_customer_churn_signals_computed first (`warehouse build --target {target}` does it all)")
         raise typer.Exit(DATA_PROBLEM) from exc
     except (TargetError, EngineStepError, ValueError) as exc:
         console.print(f"[red]error:[/red] {exc}")
@@ -335,12 +490,32 @@ def fit_clv_command(target: ServerTarget = "postgres", dbt_vars: Vars = None) ->
         console.print(f"wrote intermediate.{name}: {rows:,} rows")
 
 
+@app.command("fit-models")
+def fit_models_command(target: ServerTarget = "postgres", dbt_vars: Vars = None) -> None:
+    """Run the dbt Python models' code on a PostgreSQL or Spark target and write their five tables there.
+
+    The step dbt-duckdb runs inside `dbt build` (the CLV models int_clv_models_fitted,
+    int_customer_clv_predicted, int_clv_holdout_predicted; the churn models int_churn_model_fitted,
+    int_customer_churn_scored), for targets whose dbt adapter cannot run Python models. It reads
+    intermediate.int_customer_transactions_summarised, intermediate.int_customer_churn_signals_computed
+    and reference.churn_signals, so run it after those are built; `warehouse build` does it all in order.
+    """
+    _fit_models(target, dbt_vars)
+
+
+@app.command("fit-clv")
+def fit_clv_command(target: ServerTarget = "postgres", dbt_vars: Vars = None) -> None:
+    """The former name of fit-models: fits the CLV models and, after them, the churn models."""
+    _fit_models(target, dbt_vars)
+
+
 @app.command("build")
 def build_command(target: Target = "duckdb", dbt_vars: Vars = None) -> None:
-    """dbt build on a target: on PostgreSQL and Spark in two parts with `fit-clv` between them.
+    """dbt build on a target: on PostgreSQL and Spark in two parts with `fit-models` between them.
 
-    DuckDB: one `dbt build`. PostgreSQL and Spark: `dbt build --exclude int_clv_models_fitted+`, then
-    the CLV fit (fit-clv), then `dbt build --select int_clv_models_fitted+`. Load and export-raw first.
+    DuckDB: one `dbt build`. PostgreSQL and Spark: `dbt build --exclude <Python models>+`, then the
+    CLV and churn fits (fit-models), then `dbt build --select <Python models>+`, where the Python
+    models are the CLV and churn models dbt-duckdb runs in-process. Load and export-raw first.
     """
     _check_target(target)
     from dbt.cli.main import dbtRunner

@@ -2,7 +2,7 @@
 
 One implementation for every engine. On DuckDB the dbt Python models int_clv_models_fitted,
 int_customer_clv_predicted and int_clv_holdout_predicted call these functions inside `dbt build`;
-on PostgreSQL and Spark (whose dbt adapters cannot run Python models here) `warehouse fit-clv`
+on PostgreSQL and Spark (whose dbt adapters cannot run Python models here) `warehouse fit-models`
 calls them on the summaries read through the target's connection and writes the three tables back
 (scripts/targets.py). Either way the input is intermediate.int_customer_transactions_summarised.
 

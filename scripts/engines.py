@@ -1,16 +1,17 @@
-"""The same warehouse on PostgreSQL or Spark: copy the loaded raw tables, build, fit CLV beside dbt.
+"""The same warehouse on PostgreSQL or Spark: copy the loaded raw tables, build, fit the models beside dbt.
 
 Where each step runs (README, "Running on PostgreSQL / Spark"):
 
 - load: always into the DuckDB file (`warehouse load`), so the contract checks and the quarantine
   exist once, in scripts/load.py;
 - export_raw: copies every `raw.*` table, as loaded and validated, from the DuckDB file to the target;
-- build: `dbt build` on the target. dbt-duckdb runs the three CLV Python models inside it; on other
-  targets dbt cannot run them, so the build runs in two parts with fit_clv between them: first
-  everything except the CLV models and what depends on them, then fit_clv computes the three tables
-  from the summaries that part one built (scripts/clv_models.py, the code the Python models call),
-  then the CLV models (materialization `fitted_outside_dbt`, which checks the tables are there) and
-  everything downstream of them, with their tests.
+- build: `dbt build` on the target. dbt-duckdb runs the five Python models (three CLV, two churn)
+  inside it; on other targets dbt cannot run them, so the build runs in two parts with fit_models
+  between them: first everything except those models and what depends on them, then fit_models
+  computes their tables from the SQL-built inputs of part one (scripts/clv_models.py and
+  scripts/churn_models.py, the code the Python models call), then the Python models
+  (materialization `fitted_outside_dbt`, which checks the tables are there) and everything
+  downstream of them, with their tests.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import yaml
 
-from scripts import clv_models
+from scripts import churn_models, clv_models
 from scripts.config import PROJECT_ROOT, RAW_SCHEMA
 from scripts.targets import Warehouse
 
@@ -34,8 +35,14 @@ SUMMARIES_MODEL = "int_customer_transactions_summarised"
 FITTED_MODEL = "int_clv_models_fitted"
 PREDICTED_MODEL = "int_customer_clv_predicted"
 HOLDOUT_MODEL = "int_clv_holdout_predicted"
-CLV_SELECTOR = f"{FITTED_MODEL}+"
-"""The CLV models and everything downstream of them (the other two CLV models depend on the fit)."""
+SIGNALS_MODEL = "int_customer_churn_signals_computed"
+CHURN_SEED = ("reference", "churn_signals")
+CHURN_FITTED_MODEL = "int_churn_model_fitted"
+CHURN_SCORED_MODEL = "int_customer_churn_scored"
+OUTSIDE_MODELS = (FITTED_MODEL, PREDICTED_MODEL, HOLDOUT_MODEL, CHURN_FITTED_MODEL, CHURN_SCORED_MODEL)
+"""The dbt Python models, fitted outside dbt off DuckDB (materialization fitted_outside_dbt)."""
+OUTSIDE_SELECTOR = " ".join(f"{model}+" for model in OUTSIDE_MODELS)
+"""Those models and everything downstream of them: part two of a build off DuckDB (a union)."""
 
 
 class EngineStepError(Exception):
@@ -71,7 +78,7 @@ def export_raw(con: duckdb.DuckDBPyConnection, destination: Warehouse,
     return copied
 
 
-# --------------------------------------------------------------------------- CLV fit
+# --------------------------------------------------------------------------- model fits
 
 
 def project_vars(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -93,9 +100,15 @@ def parse_vars(text: str | None) -> dict[str, Any]:
     return parsed
 
 
-def _frame(warehouse: Warehouse, table: str) -> pd.DataFrame:
-    result = warehouse.query(f"select * from {INTERMEDIATE_SCHEMA}.{table}")
+def _frame(warehouse: Warehouse, table: str, schema: str = INTERMEDIATE_SCHEMA) -> pd.DataFrame:
+    result = warehouse.query(f"select * from {schema}.{table}")
     return pd.DataFrame.from_records(result.rows, columns=result.columns)
+
+
+def _write(warehouse: Warehouse, tables: dict[str, pd.DataFrame]) -> dict[str, int]:
+    for name, frame in tables.items():
+        warehouse.replace_table(INTERMEDIATE_SCHEMA, name, pa.Table.from_pandas(frame, preserve_index=False))
+    return {name: len(frame) for name, frame in tables.items()}
 
 
 def fit_clv(warehouse: Warehouse, variables: dict[str, Any]) -> dict[str, int]:
@@ -114,9 +127,25 @@ def fit_clv(warehouse: Warehouse, variables: dict[str, Any]) -> dict[str, int]:
         PREDICTED_MODEL: clv_models.customer_predictions(summaries, parameters, time_unit_days, discount),
         HOLDOUT_MODEL: clv_models.holdout_predictions(summaries, parameters, time_unit_days),
     }
-    for name, frame in tables.items():
-        warehouse.replace_table(INTERMEDIATE_SCHEMA, name, pa.Table.from_pandas(frame, preserve_index=False))
-    return {name: len(frame) for name, frame in tables.items()}
+    return _write(warehouse, tables)
+
+
+def fit_churn(warehouse: Warehouse) -> dict[str, int]:
+    """Write the two churn model tables on a target from its own signals and seed; rows per table."""
+    seed = _frame(warehouse, CHURN_SEED[1], CHURN_SEED[0])
+    signals = _frame(warehouse, SIGNALS_MODEL)
+    if signals.empty:
+        raise EngineStepError(f"{INTERMEDIATE_SCHEMA}.{SIGNALS_MODEL} is empty on {warehouse.target}: nothing to fit")
+    terms = churn_models.fitted_terms(seed, signals)
+    return _write(warehouse, {
+        CHURN_FITTED_MODEL: terms,
+        CHURN_SCORED_MODEL: churn_models.scored_customers(seed, terms, signals),
+    })
+
+
+def fit_models(warehouse: Warehouse, variables: dict[str, Any]) -> dict[str, int]:
+    """Every model dbt-duckdb runs as Python, on a target: the CLV fit, then the churn fit; rows per table."""
+    return {**fit_clv(warehouse, variables), **fit_churn(warehouse)}
 
 
 # --------------------------------------------------------------------------- build
@@ -145,29 +174,33 @@ class BuildResult:
 
 
 def dbt_steps(target: str, extra_args: list[str]) -> list[tuple[str, list[str]]]:
-    """The dbt invocations of a build on `target`, before and after the CLV fit (none after on DuckDB)."""
+    """The dbt invocations of a build on `target`, before and after the model fits (none after on DuckDB)."""
     if target == "duckdb":
         return [("dbt build", ["build", "--target", target, *extra_args])]
+    selected = OUTSIDE_SELECTOR.split()
     return [
-        (f"dbt build --exclude {CLV_SELECTOR}", ["build", "--target", target, "--exclude", CLV_SELECTOR, *extra_args]),
-        (f"dbt build --select {CLV_SELECTOR}", ["build", "--target", target, "--select", CLV_SELECTOR, *extra_args]),
+        (f"dbt build --exclude {OUTSIDE_SELECTOR}", ["build", "--target", target, "--exclude", *selected, *extra_args]),
+        (f"dbt build --select {OUTSIDE_SELECTOR}", ["build", "--target", target, "--select", *selected, *extra_args]),
     ]
+
+
+FIT_STEP = "warehouse fit-models"
 
 
 def _fit_step(target: str, connect: Callable[[str], Any], overrides: dict[str, Any] | None) -> StepResult:
     started = time.perf_counter()
     try:
         with connect(target) as warehouse:
-            rows = fit_clv(warehouse, project_vars(overrides))
+            rows = fit_models(warehouse, project_vars(overrides))
     except (EngineStepError, ValueError) as exc:
-        return StepResult("warehouse fit-clv", time.perf_counter() - started, False, str(exc))
+        return StepResult(FIT_STEP, time.perf_counter() - started, False, str(exc))
     detail = ", ".join(f"{table} {n:,} rows" for table, n in rows.items())
-    return StepResult("warehouse fit-clv", time.perf_counter() - started, True, detail)
+    return StepResult(FIT_STEP, time.perf_counter() - started, True, detail)
 
 
 def build(target: str, invoke: Callable[[list[str]], Any], connect: Callable[[str], Any],
           overrides: dict[str, Any] | None = None, on_step: Callable[[StepResult], None] | None = None) -> BuildResult:
-    """dbt build on `target`, with the CLV fit between its two parts on targets other than DuckDB.
+    """dbt build on `target`, with the model fits between its two parts on targets other than DuckDB.
 
     `invoke` runs dbt with a list of arguments and returns a dbtRunnerResult; `connect` opens the
     target (scripts.targets.connect). Stops at the first step that fails.
@@ -202,7 +235,7 @@ def _dbt_detail(outcome: Any) -> str:
     for node_result in results:
         status = str(node_result.status)
         counts[status] = counts.get(status, 0) + 1
-        if status not in ("success", "pass", "skipped"):
+        if status not in ("success", "pass", "skipped", "no-op"):
             failed.append(f"{node_result.node.name}: {(node_result.message or status).strip().splitlines()[0]}")
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     return summary + ("; failed: " + "; ".join(failed[:5]) if failed else "")

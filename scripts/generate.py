@@ -282,6 +282,18 @@ class Simulator:
         self.next_response += total
         horizon_end = start_s + self.config.horizon_days * 86_400 - 1
         responses["responded_at"] = np.minimum(responses["responded_at"], horizon_end)
+        # Answers the shop cannot place (drawn last, so every value above stays as it was): of the
+        # answers without a customer id, 15% give an email no account has and 5% give none; 1% of
+        # the answers with an id send one the shop does not know (their email still matches).
+        u = rng.random(total)
+        no_id = np.array([c is None for c in responses["customer_id"]], dtype=bool)
+        stranger = no_id & (u < 0.15)
+        responses["email"][stranger] = np.char.add(
+            np.char.add("visitor.", np.char.lower(responses["response_id"][stranger])), "@example.org")
+        responses["email"][no_id & (u >= 0.15) & (u < 0.20)] = None
+        unknown_id = ~no_id & (u < 0.01)
+        responses["customer_id"][unknown_id] = np.char.add(
+            "LEGACY-", responses["customer_id"][unknown_id].astype(str))
         return Chunk(customers, first_version, late_orders, responses)
 
 

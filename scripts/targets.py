@@ -1,7 +1,7 @@
 """The engines a warehouse can live on, reached the way dbt reaches them: through profiles.yml.
 
 Targets `duckdb` (the default), `postgres` and `spark` are outputs of profiles.yml. The Python
-steps (export-raw, fit-clv, report) read the same output, rendered the way dbt renders it, so dbt
+steps (export-raw, fit-models, report) read the same output, rendered the way dbt renders it, so dbt
 and the CLI never disagree about where a warehouse is. Each engine offers two things: run a query
 and return its rows, and replace a table with the rows of an Arrow table.
 """

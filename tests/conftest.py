@@ -6,7 +6,6 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +13,8 @@ import duckdb
 import pytest
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
-from scripts.config import DB_PATH_ENV, PROJECT_ROOT
+from scripts import dbt_runner
+from scripts.config import PROJECT_ROOT
 from scripts.engines import BuildResult, build, export_raw
 from scripts.generate import GeneratorConfig, generate
 from scripts.load import LoadReport, load_directory
@@ -28,19 +28,8 @@ CDNOW_VARS = '{clv_calibration_end_date: "1997-09-30", clv_holdout_end_date: "19
 """The papers' CDNOW backtest, as `make cdnow` passes it."""
 
 
-@contextmanager
-def env(**values: str) -> Iterator[None]:
-    """Set environment variables for the duration of a block."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
+env = dbt_runner.environment
+"""Set environment variables for the duration of a block."""
 
 
 def dbt_invoker(work_dir: Path, environment: dict[str, str],
@@ -57,7 +46,8 @@ def dbt_invoker(work_dir: Path, environment: dict[str, str],
 
 def run_dbt(args: list[str], project_dir: Path, db_path: Path, work_dir: Path) -> dbtRunnerResult:
     """Run dbt in-process against `db_path`, writing target/ and logs/ under `work_dir`."""
-    return dbt_invoker(work_dir, {DB_PATH_ENV: str(db_path)}, project_dir)(args)
+    return dbt_runner.run_dbt(args, project_dir=project_dir, db_path=db_path,
+                              target_path=work_dir / "target", log_path=work_dir / "logs")
 
 
 @dataclass

@@ -9,9 +9,10 @@ compared to the customer and to the cent.
 from __future__ import annotations
 
 import csv
+import math
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -30,6 +31,7 @@ class Order:
     customer_id: str
     order_date: date
     net_revenue_usd: Decimal
+    ordered_at: datetime | None = None  # UTC, naive
 
 
 def month_of(day: date) -> date:
@@ -64,19 +66,28 @@ def counted_orders(db_path: Path) -> list[Order]:
                 currency, coalesce(updated_at, ordered_at), _loaded_at, _source_file, _source_row
             from raw.orders
         """).fetchall()
-    latest: dict[str, tuple] = {}
-    for row in rows:
-        version = (row[8], row[9], row[10], row[11])
-        if row[0] not in latest or version > latest[row[0]][0]:
-            latest[row[0]] = (version, row)
     orders = []
-    for _, (_, customer_id, ordered_at, status, gross, discount, refunded, currency, *_rest) in latest.values():
+    for _, customer_id, ordered_at, status, gross, discount, refunded, currency, *_rest in latest_versions(rows, 8):
         if not counts[status]:
             continue
         net_local = gross - (discount or 0) - (refunded or 0)
         usd = (net_local * rates[currency]).quantize(CENT, rounding=ROUND_HALF_UP)
-        orders.append(Order(customer_id, ordered_at.astimezone(timezone.utc).date(), usd))
+        orders.append(Order(customer_id, ordered_at.astimezone(timezone.utc).date(), usd, utc(ordered_at)))
     return orders
+
+
+def utc(moment: datetime) -> datetime:
+    """A timezone-aware timestamp as a naive UTC one, as staging stores every *_at."""
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def latest_versions(rows: list[tuple], version_from: int) -> list[tuple]:
+    """The latest version per key (column 0): the largest row[version_from:] tuple wins."""
+    latest: dict[str, tuple] = {}
+    for row in rows:
+        if row[0] not in latest or row[version_from:] > latest[row[0]][version_from:]:
+            latest[row[0]] = row
+    return list(latest.values())
 
 
 @dataclass
@@ -181,3 +192,173 @@ def compute(db_path: Path) -> Marts:
             "cohort_month": cohort[c], "lifecycle_status": status,
         }
     return Marts(cohort_retention, retention_periods, customers)
+
+
+# --------------------------------------------------------------------------- surveys and NPS
+# Written again from the definitions in models/docs/nps.md: matching (id, email, email without a
+# plus tag, several accounts per email), the dedupe rule, the bands, NPS, its margin of error and
+# the trailing 90 days.
+
+NPS_DEDUPE_WINDOW = timedelta(days=2)
+TRAILING_DAYS = 90
+
+
+@dataclass(frozen=True)
+class Account:
+    customer_id: str
+    email: str | None
+    signed_up_at: datetime
+    country_code: str | None
+
+
+@dataclass(frozen=True)
+class Response:
+    response_id: str
+    reported_customer_id: str | None
+    email: str | None
+    survey_id: str
+    responded_at: datetime
+    score: int
+
+
+@dataclass
+class NpsMarts:
+    responses: dict[str, dict]           # kept responses on or before the as-of date, by response_id
+    duplicates: dict[str, str]           # duplicate response_id -> superseding response_id
+    nps: dict[tuple[date, str, str], dict]  # (period_month, segment_type, segment_value) for all and country
+
+
+def email_key(email: str) -> str:
+    """The email without a plus tag in its local part, unless the local part starts with '+'."""
+    local, at, domain = email.partition("@")
+    if at and "+" in local and not local.startswith("+"):
+        local = local.split("+", 1)[0]
+    return f"{local}{at}{domain}"
+
+
+def normalised(text: str | None) -> str | None:
+    return text.strip().lower() if text is not None else None
+
+
+def accounts(db_path: Path) -> dict[str, Account]:
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        rows = con.execute("""
+            select customer_id, email, signup_at, country, coalesce(updated_at, signup_at), _loaded_at,
+                _source_file, _source_row
+            from raw.customers
+        """).fetchall()
+    return {r[0]: Account(r[0], normalised(r[1]), utc(r[2]), r[3].strip().upper() if r[3] else None)
+            for r in latest_versions(rows, 4)}
+
+
+def survey_responses(db_path: Path) -> list[Response]:
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        rows = con.execute("""
+            select response_id, customer_id, email, survey_id, responded_at, score, _loaded_at, _source_file, _source_row
+            from raw.survey_responses
+        """).fetchall()
+    return [Response(r[0], r[1], normalised(r[2]), r[3] or "unknown", utc(r[4]), r[5]) for r in latest_versions(rows, 6)]
+
+
+def match(response: Response, customers: dict[str, Account], by_key: dict[str, list[Account]],
+          order_times: dict[str, list[datetime]]) -> tuple[str | None, str]:
+    """(customer_id, match_method) of one response."""
+    if response.reported_customer_id in customers:
+        return response.reported_customer_id, "customer_id"
+    if response.email is None:
+        return None, "unmatched"
+    candidates = by_key.get(email_key(response.email), [])
+    if not candidates:
+        return None, "unmatched"
+
+    def preference(account: Account) -> tuple:
+        before = [t for t in order_times.get(account.customer_id, []) if t <= response.responded_at]
+        last = max(before) if before else None
+        return (account.email != response.email, last is None, -(last.timestamp() if last else 0),
+                -account.signed_up_at.timestamp(), account.customer_id)
+
+    best = min(candidates, key=preference)
+    return best.customer_id, "email" if best.email == response.email else "email_plus_address"
+
+
+def nps_category(score: int) -> str:
+    for band in seed("nps_categories"):
+        if int(band["min_score"]) <= score <= int(band["max_score"]):
+            return band["nps_category"]
+    raise ValueError(f"score {score} is in no band of seeds/nps_categories.csv")
+
+
+def nps_figures(categories: list[str]) -> dict:
+    n = len(categories)
+    promoters, passives, detractors = (categories.count(c) for c in ("promoter", "passive", "detractor"))
+    if n == 0:
+        score = margin = None
+    else:
+        p, d = promoters / n, detractors / n
+        score = (promoters - detractors) * 100 / n
+        margin = 1.96 * 100 * math.sqrt((p + d - (p - d) ** 2) / n)
+    return {"responses": n, "promoters": promoters, "passives": passives, "detractors": detractors,
+            "nps": score, "nps_margin_of_error": margin}
+
+
+def compute_nps(db_path: Path) -> NpsMarts:
+    orders = counted_orders(db_path)
+    as_of = max(o.order_date for o in orders)
+    last_complete = add_months(month_of(as_of + timedelta(days=1)), -1)
+    customers = accounts(db_path)
+    by_key: dict[str, list[Account]] = defaultdict(list)
+    for account in customers.values():
+        if account.email is not None:
+            by_key[email_key(account.email)].append(account)
+    order_times: dict[str, list[datetime]] = defaultdict(list)
+    for o in orders:
+        order_times[o.customer_id].append(o.ordered_at)
+
+    matched = {r.response_id: (r, *match(r, customers, by_key, order_times)) for r in survey_responses(db_path)}
+
+    duplicates: dict[str, str] = {}
+    threads: dict[tuple[str, str], list[Response]] = defaultdict(list)
+    for r, customer_id, _ in matched.values():
+        if customer_id is not None:
+            threads[(customer_id, r.survey_id)].append(r)
+    for thread in threads.values():
+        thread.sort(key=lambda r: (r.responded_at, r.response_id))
+        for earlier, later in zip(thread, thread[1:]):
+            if later.responded_at - earlier.responded_at <= NPS_DEDUPE_WINDOW:
+                duplicates[earlier.response_id] = later.response_id
+
+    kept: dict[str, dict] = {}
+    for response_id, (r, customer_id, method) in matched.items():
+        if response_id in duplicates or r.responded_at.date() > as_of:
+            continue
+        country = customers[customer_id].country_code if customer_id else None
+        kept[response_id] = {
+            "customer_id": customer_id, "match_method": method, "is_matched": customer_id is not None,
+            "score": r.score, "nps_category": nps_category(r.score), "responded_at": r.responded_at,
+            "segments": {"all": "all", "country": (country or "not_set") if customer_id else "unknown"},
+        }
+
+    nps: dict[tuple[date, str, str], dict] = {}
+    first_month = min(month_of(k["responded_at"].date()) for k in kept.values())
+    month = first_month
+    while month <= last_complete:
+        end = month_end(month)
+        window_start = end - timedelta(days=TRAILING_DAYS - 1)
+        groups: dict[tuple[str, str], tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
+        for k in kept.values():
+            day = k["responded_at"].date()
+            if window_start <= day <= end:
+                for segment_type, value in k["segments"].items():
+                    in_month, trailing = groups[(segment_type, value)]
+                    trailing.append(k["nps_category"])
+                    if month_of(day) == month:
+                        in_month.append(k["nps_category"])
+        for (segment_type, value), (in_month, trailing) in groups.items():
+            row = nps_figures(in_month)
+            row.update({f"trailing_90d_{name}": v for name, v in nps_figures(trailing).items()})
+            nps[(month, segment_type, value)] = row
+        month = add_months(month, 1)
+
+    for k in kept.values():
+        del k["segments"]
+    return NpsMarts(kept, duplicates, nps)

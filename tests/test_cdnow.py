@@ -120,7 +120,7 @@ def test_sample_builds_and_keeps_every_order(cdnow_sample) -> None:
     assert (customers, orders, revenue) == (2357, 6696, Decimal("244091.94"))
 
 
-def test_sample_cohort_retention_matches_the_source_lines(cdnow_sample) -> None:
+def test_sample_cohort_retention_matches_the_source_lines(cdnow_sample, tmp_path: Path) -> None:
     """Pooled month-k retention counted straight from the source text, not from any table."""
     lines = cdnow.read_lines(cdnow.fetch_wheel(), sample=True)
     months: dict[str, set[int]] = defaultdict(set)
@@ -135,7 +135,7 @@ def test_sample_cohort_retention_matches_the_source_lines(cdnow_sample) -> None:
             observed[k] += 1
             active[k] += (first + k) in bought
     env = {DB_PATH_ENV: str(cdnow_sample.db_path)}
-    result = CliRunner().invoke(app, ["report", "--format", "json"], env=env)
+    result = CliRunner().invoke(app, ["report", "--format", "json", "--html", str(tmp_path / "cdnow.html")], env=env)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["customers"] == 2357

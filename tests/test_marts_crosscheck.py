@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.crosscheck import Marts, compute
+from tests.crosscheck import Marts, NpsMarts, compute, compute_nps
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +69,28 @@ def test_no_raw_email_or_name_in_marts(built_warehouse) -> None:
         leaked = built_warehouse.query(
             f'select count(*) from marts."{table}" where cast("{column}" as varchar) like \'%@%\'')[0][0]
         assert leaked == 0, f"marts.{table}.{column} holds email-like values"
+
+
+@pytest.fixture(scope="module")
+def expected_nps(built_warehouse) -> NpsMarts:
+    return compute_nps(built_warehouse.db_path)
+
+
+def test_survey_responses_match_and_dedupe(built_warehouse, expected_nps: NpsMarts) -> None:
+    rows = fetch(built_warehouse, """
+        select response_id, customer_id, match_method, is_matched, score, nps_category, responded_at
+        from marts.fct_survey_responses""", 1)
+    compare(rows, expected_nps.responses, "fct_survey_responses")
+    duplicates = dict(built_warehouse.query("""
+        select response_id, superseded_by_response_id
+        from intermediate.int_survey_responses_deduplicated where is_duplicate"""))
+    assert duplicates == expected_nps.duplicates
+    methods = {r["match_method"] for r in rows.values()}
+    assert {"customer_id", "email", "email_plus_address", "unmatched"} <= methods, "the data must exercise matching"
+    assert duplicates, "the data must exercise the dedupe rule"
+
+
+def test_nps_matches_for_all_and_country(built_warehouse, expected_nps: NpsMarts) -> None:
+    rows = fetch(built_warehouse, "select * from marts.fct_nps where segment_type in ('all', 'country')", 3)
+    compare(rows, expected_nps.nps, "fct_nps")
+    assert any(r["responses"] == 0 for r in rows.values()) or len(rows) > 30

@@ -4,7 +4,7 @@ The backtest fit (calibration up to clv_calibration_end_date) predicts, for ever
 made a first purchase by the calibration end, the expected number of purchases in the holdout
 (eq. 10, conditional on their own calibration history); summed over customers and differenced per
 time unit. fct_clv_holdout sets the actual purchases, counted in SQL, beside these. The code is
-scripts.clv_models.holdout_predictions, which `warehouse fit-clv` runs on PostgreSQL and Spark.
+scripts.clv_models.holdout_predictions, which `warehouse fit-models` runs on PostgreSQL and Spark.
 """
 
 from scripts import clv_models

@@ -3,7 +3,7 @@
 A dbt Python model: dbt-duckdb runs it in-process. It reads the customer summaries built in SQL by
 int_customer_transactions_summarised and calls scripts.clv_models, which fits with scripts.clv, the
 project's scipy implementation that reproduces Fader, Hardie & Lee (2005) on CDNOW (tests/test_clv.py).
-On PostgreSQL and Spark `warehouse fit-clv` runs the same function and writes this table (README,
+On PostgreSQL and Spark `warehouse fit-models` runs the same function and writes this table (README,
 "Running on PostgreSQL / Spark"). One row per fit purpose, model and parameter.
 """
 

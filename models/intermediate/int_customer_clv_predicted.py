@@ -3,7 +3,7 @@
 For each customer: expected purchases over the next 12 months (BG/NBD eq. 10), the probability of
 being alive at the as-of date (eq. 11), the expected value of a purchase (Gamma-Gamma) and the CLV
 of those 12 months, month i discounted by (1 + clv_monthly_discount_rate)^i. The code is
-scripts.clv_models.customer_predictions, which `warehouse fit-clv` runs on PostgreSQL and Spark.
+scripts.clv_models.customer_predictions, which `warehouse fit-models` runs on PostgreSQL and Spark.
 """
 
 from scripts import clv_models

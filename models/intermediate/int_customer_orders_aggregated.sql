@@ -33,12 +33,7 @@ final as (
         count(*) as order_count,
         sum(net_revenue_usd) as net_revenue_usd,
         max(
-            case
-                when
-                    previous_order_date is not null
-                    and not {{ is_customer_at('previous_order_date', 'order_date') }}
-                    then order_date
-            end
+            case when {{ is_reactivation_order('previous_order_date', 'order_date') }} then order_date end
         ) as last_reactivation_date
     from counted_orders
     group by customer_id

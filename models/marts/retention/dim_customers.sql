@@ -24,6 +24,38 @@ predicted_clv as (
     select * from {{ ref('int_customer_clv_predicted') }}
 ),
 
+churn_risk as (
+    select * from {{ ref('int_customer_churn_scored') }}
+    where snapshot_purpose = 'current'
+),
+
+survey_responses as (
+    select * from {{ ref('int_survey_responses_enriched') }}
+),
+
+ranked_survey_responses as (
+    select
+        customer_id,
+        score,
+        nps_category,
+        responded_at,
+        row_number() over (
+            partition by customer_id order by responded_at desc, response_id desc
+        ) as response_rank
+    from survey_responses
+    where is_matched
+),
+
+latest_survey_responses as (
+    select
+        customer_id,
+        score as latest_nps_score,
+        nps_category as latest_nps_category,
+        responded_at as latest_responded_at
+    from ranked_survey_responses
+    where response_rank = 1
+),
+
 joined as (
     select
         customers.customer_id,
@@ -37,14 +69,6 @@ joined as (
         coalesce(customer_orders.order_count, 0) as order_count,
         coalesce(customer_orders.net_revenue_usd, 0) as net_revenue_usd,
         reporting_dates.as_of_date,
-        {{ dbt.datediff('customer_orders.first_order_date', 'reporting_dates.as_of_date', 'day') }}
-            as days_since_first_order,
-        {{ dbt.datediff('customer_orders.last_order_date', 'reporting_dates.as_of_date', 'day') }}
-            as days_since_last_order,
-        {{ dbt.datediff('customer_orders.last_reactivation_date', 'reporting_dates.as_of_date', 'day') }}
-            as days_since_reactivation,
-        {{ is_customer_at('customer_orders.last_order_date', 'reporting_dates.as_of_date') }}
-            as is_customer_at_as_of_date,
         rfm.recency_score,
         rfm.frequency_score,
         rfm.monetary_score,
@@ -55,7 +79,11 @@ joined as (
         historic_clv.historic_clv_usd,
         predicted_clv.predicted_purchases_12m,
         predicted_clv.probability_alive,
-        predicted_clv.predicted_clv_usd
+        predicted_clv.predicted_clv_usd,
+        churn_risk.churn_risk_score,
+        latest_survey_responses.latest_nps_score,
+        latest_survey_responses.latest_nps_category,
+        latest_survey_responses.latest_responded_at
     from customers
     left join customer_orders
         on customers.customer_id = customer_orders.customer_id
@@ -65,6 +93,10 @@ joined as (
         on customers.customer_id = historic_clv.customer_id
     left join predicted_clv
         on customers.customer_id = predicted_clv.customer_id
+    left join churn_risk
+        on customers.customer_id = churn_risk.customer_id
+    left join latest_survey_responses
+        on customers.customer_id = latest_survey_responses.customer_id
     cross join reporting_dates
 ),
 
@@ -80,14 +112,8 @@ final as (
         cast(order_count as integer) as order_count,
         cast(net_revenue_usd as decimal(18, 2)) as net_revenue_usd,
         cast({{ dbt.date_trunc('month', 'first_order_date') }} as date) as cohort_month,
-        case
-            when first_order_date is null then 'never_purchased'
-            when not is_customer_at_as_of_date then 'churned'
-            when days_since_first_order < {{ var('new_customer_days') }} then 'new'
-            when days_since_reactivation < {{ var('new_customer_days') }} then 'reactivated'
-            when days_since_last_order < {{ var('at_risk_after_days') }} then 'active'
-            else 'at_risk'
-        end as lifecycle_status,
+        {{ lifecycle_status('first_order_date', 'last_order_date', 'last_reactivation_date', 'as_of_date') }}
+            as lifecycle_status,
         order_count > 1 as is_repeat_customer,
         cast(recency_score as integer) as recency_score,
         cast(frequency_score as integer) as frequency_score,
@@ -100,6 +126,14 @@ final as (
         cast(predicted_purchases_12m as {{ type_double() }}) as predicted_purchases_12m,
         cast(probability_alive as {{ type_double() }}) as probability_alive,
         {{ round_to_cents('predicted_clv_usd') }} as predicted_clv_usd,
+        cast(churn_risk_score as {{ type_double() }}) as churn_risk_score,
+        cast(
+            case when churn_risk_score is not null then {{ risk_band('churn_risk_score') }} end
+            as {{ dbt.type_string() }}
+        ) as churn_risk_band,
+        cast(latest_nps_score as integer) as latest_nps_score,
+        cast(latest_nps_category as {{ dbt.type_string() }}) as latest_nps_category,
+        latest_responded_at,
         as_of_date
     from joined
 )

@@ -1,0 +1,208 @@
+{#- Churn-risk signals per customer at three snapshot dates, from what was known on that date:
+    - train: as-of date - 2 × churn_outcome_days; the churn model is fitted on it;
+    - test: as-of date - churn_outcome_days; the backtest scores it with the fitted model;
+    - current: the as-of date; fct_churn_risk.
+    A customer is in a snapshot when they had a counted order on or before its date. The outcome,
+    known for train and test only, is "no counted order in the churn_outcome_days after the date". -#}
+{%- set outcome_days = var('churn_outcome_days') | int -%}
+with
+
+orders as (
+    select * from {{ ref('int_orders_enriched') }}
+),
+
+responses as (
+    select * from {{ ref('int_survey_responses_enriched') }}
+),
+
+reporting_dates as (
+    select * from {{ ref('int_reporting_dates') }}
+),
+
+snapshots as (
+    select
+        'train' as snapshot_purpose,
+        cast({{ dbt.dateadd('day', -2 * outcome_days, 'as_of_date') }} as date) as snapshot_date,
+        true as has_outcome
+    from reporting_dates
+    union all
+    select
+        'test' as snapshot_purpose,
+        cast({{ dbt.dateadd('day', -outcome_days, 'as_of_date') }} as date) as snapshot_date,
+        true as has_outcome
+    from reporting_dates
+    union all
+    select
+        'current' as snapshot_purpose,
+        as_of_date as snapshot_date,
+        false as has_outcome
+    from reporting_dates
+),
+
+order_facts as (
+    select
+        snapshots.snapshot_purpose,
+        snapshots.snapshot_date,
+        snapshots.has_outcome,
+        orders.customer_id,
+        orders.order_date,
+        orders.counts_as_order,
+        orders.order_status,
+        orders.net_revenue_usd,
+        orders.order_date <= snapshots.snapshot_date as is_known,
+        {{ dbt.datediff('orders.order_date', 'snapshots.snapshot_date', 'day') }}
+            as days_before_snapshot,
+        orders.actual_delivery_date is not null
+        and orders.actual_delivery_date <= snapshots.snapshot_date as is_delivery_known,
+        orders.actual_delivery_date > orders.promised_delivery_date as is_late
+    from orders
+    cross join snapshots
+    where orders.order_date <= {{ dbt.dateadd('day', outcome_days, 'snapshots.snapshot_date') }}
+),
+
+ranked_answers as (
+    select
+        snapshots.snapshot_purpose,
+        responses.customer_id,
+        responses.nps_category,
+        row_number() over (
+            partition by snapshots.snapshot_purpose, responses.customer_id
+            order by responses.responded_at desc, responses.response_id desc
+        ) as answer_rank
+    from responses
+    cross join snapshots
+    where
+        responses.is_matched
+        and responses.responded_date <= snapshots.snapshot_date
+        and responses.responded_date > {{ dbt.dateadd('day', -180, 'snapshots.snapshot_date') }}
+),
+
+latest_answers as (
+    select
+        snapshot_purpose,
+        customer_id,
+        nps_category
+    from ranked_answers
+    where answer_rank = 1
+),
+
+per_customer as (
+    select
+        snapshot_purpose,
+        snapshot_date,
+        has_outcome,
+        customer_id,
+        min(case when is_known and counts_as_order then order_date end) as first_order_date,
+        max(case when is_known and counts_as_order then order_date end) as last_order_date,
+        sum(case when is_known and counts_as_order then 1 else 0 end) as order_count,
+        max(case when is_known and counts_as_order and is_delivery_known and is_late then order_date end)
+            as last_late_order_date,
+        sum(case when counts_as_order and days_before_snapshot between 0 and 89 then 1 else 0 end)
+            as orders_last_90d,
+        sum(case when counts_as_order and days_before_snapshot between 90 and 179 then 1 else 0 end)
+            as orders_prior_90d,
+        sum(
+            case when counts_as_order and days_before_snapshot between 0 and 89 then net_revenue_usd else 0 end
+        ) as net_revenue_last_90d,
+        sum(
+            case when counts_as_order and days_before_snapshot between 90 and 179 then net_revenue_usd else 0 end
+        ) as net_revenue_prior_90d,
+        sum(case when is_delivery_known and days_before_snapshot between 0 and 179 then 1 else 0 end)
+            as deliveries_last_180d,
+        sum(
+            case when is_delivery_known and is_late and days_before_snapshot between 0 and 179 then 1 else 0 end
+        ) as late_deliveries_last_180d,
+        sum(
+            case
+                when
+                    order_status in ('returned', 'payment_failed') and days_before_snapshot between 0 and 89
+                    then 1
+                else 0
+            end
+        ) as returns_or_failed_payments_last_90d,
+        sum(case when counts_as_order and not is_known then 1 else 0 end) as orders_in_outcome_window
+    from order_facts
+    group by snapshot_purpose, snapshot_date, has_outcome, customer_id
+),
+
+signals as (
+    select
+        per_customer.snapshot_purpose,
+        per_customer.snapshot_date,
+        per_customer.customer_id,
+        per_customer.first_order_date,
+        per_customer.last_order_date,
+        per_customer.order_count,
+        per_customer.orders_last_90d,
+        per_customer.orders_prior_90d,
+        per_customer.net_revenue_last_90d,
+        per_customer.net_revenue_prior_90d,
+        per_customer.late_deliveries_last_180d,
+        per_customer.returns_or_failed_payments_last_90d,
+        latest_answers.nps_category as latest_nps_category_180d,
+        {{ dbt.datediff('per_customer.last_order_date', 'per_customer.snapshot_date', 'day') }}
+            as days_since_last_order,
+        {{ dbt.datediff('per_customer.first_order_date', 'per_customer.snapshot_date', 'day') }}
+            as tenure_days,
+        case
+            when per_customer.order_count > 1
+                then cast(
+                    {{ dbt.datediff('per_customer.first_order_date', 'per_customer.last_order_date', 'day') }}
+                    as {{ type_double() }}
+                ) / (per_customer.order_count - 1)
+        end as usual_gap_days,
+        {{ safe_ratio('per_customer.late_deliveries_last_180d', 'per_customer.deliveries_last_180d') }}
+            as late_delivery_share_180d,
+        coalesce(per_customer.last_late_order_date = per_customer.last_order_date, false)
+            as is_last_order_late,
+        {{ is_customer_at('per_customer.last_order_date', 'per_customer.snapshot_date') }}
+            as is_customer_at_snapshot,
+        case
+            when per_customer.has_outcome then per_customer.orders_in_outcome_window = 0
+        end as churned_in_outcome_window
+    from per_customer
+    left join latest_answers
+        on
+            per_customer.snapshot_purpose = latest_answers.snapshot_purpose
+            and per_customer.customer_id = latest_answers.customer_id
+    where per_customer.order_count > 0
+),
+
+final as (
+    select
+        snapshot_purpose,
+        snapshot_date,
+        customer_id,
+        first_order_date,
+        last_order_date,
+        order_count,
+        days_since_last_order,
+        tenure_days,
+        usual_gap_days,
+        orders_last_90d,
+        orders_prior_90d,
+        net_revenue_last_90d,
+        net_revenue_prior_90d,
+        late_deliveries_last_180d,
+        late_delivery_share_180d,
+        returns_or_failed_payments_last_90d,
+        is_last_order_late,
+        latest_nps_category_180d,
+        is_customer_at_snapshot,
+        churned_in_outcome_window,
+        -- the churn model's inputs (seed churn_signals names each and its reason code)
+        returns_or_failed_payments_last_90d as feature_returns_or_failed_payments,
+        ln(1 + days_since_last_order) as feature_days_since_last_order,
+        case
+            when usual_gap_days > 0 then ln(1 + days_since_last_order / usual_gap_days) else 0
+        end as feature_overdue_vs_usual_gap,
+        case when order_count = 1 then 1 else 0 end as feature_one_time_buyer,
+        ln(1 + order_count) as feature_order_count,
+        orders_last_90d - orders_prior_90d as feature_order_trend,
+        coalesce(late_delivery_share_180d, 0) as feature_late_delivery_share,
+        case when is_last_order_late then 1 else 0 end as feature_last_order_late,
+        case when latest_nps_category_180d = 'detractor' then 1 else 0 end as feature_recent_detractor
+    from signals
+)
+
+select * from final

@@ -1,0 +1,214 @@
+"""Write–audit–publish for the DuckDB warehouse file BI reads.
+
+1. Copy the published file to a work file of the same name in `<dir>/work/` (the same name keeps
+   dbt-duckdb's catalog name, which view definitions mention). raw.* and the load audit come along,
+   so loading stays incremental.
+2. Load new raw files into the work file, then `dbt build` it: seeds, models, data and unit tests.
+3. Only when every node passed: checkpoint the work file and `os.replace` it onto the published
+   path. The rename is atomic: a reader that opened the old file keeps reading the old inode (a
+   consistent snapshot) until it disconnects; a connection opened afterwards gets the new build.
+
+A failed load, build or test leaves the published file as it was and the work file in place for a
+look. One publish runs at a time per published file (a lock file beside it).
+
+The strategy is per dbt target: DuckDB swaps files. PostgreSQL (its target comes with the
+multi-engine work) gets the same guarantee by building into a side schema and swapping schemas in
+one transaction; it registers in PUBLISH_STRATEGIES beside `duckdb`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from scripts.dbt_runner import NodeFailure, failures_of, run_dbt
+from scripts.load import FileResult, LoadReport, load_directory
+
+BUILD_TABLE = "marts.dim_warehouse_build"
+
+ProgressCallback = Callable[[str, int | None], None]
+"""Called with a step name and, for dbt nodes, the total number of nodes (None: advance one)."""
+
+
+class PublishError(Exception):
+    """Publishing could not start or finish; the published file is untouched."""
+
+
+@dataclass(frozen=True)
+class PublishOutcome:
+    build_id: str
+    published_path: Path
+    work_path: Path
+    published: bool
+    failures: list[NodeFailure] = field(default_factory=list)
+    load_report: LoadReport | None = None
+    stale_sources: list[NodeFailure] = field(default_factory=list)
+    mart_rows: dict[str, int] = field(default_factory=dict)
+
+
+def new_build_id(now: datetime | None = None) -> str:
+    """UTC start time plus a random suffix: sortable, and unique across machines."""
+    now = now or datetime.now(timezone.utc)
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+
+
+def work_path_for(published: Path) -> Path:
+    """The work file: same file name (dbt-duckdb names the catalog after it), in `work/` beside it."""
+    return published.parent / "work" / published.name
+
+
+def wal_of(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+@contextmanager
+def publish_lock(published: Path) -> Iterator[None]:
+    """One publish at a time for a published file."""
+    lock_path = published.with_name(published.name + ".publish.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise PublishError(f"another publish of {published} is running (lock {lock_path})") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def prepare_work_file(published: Path, work: Path) -> None:
+    """Start the work file as a copy of the published one (or empty when nothing is published yet)."""
+    if wal_of(published).exists():
+        raise PublishError(
+            f"{wal_of(published)} exists: something wrote to the published file directly and has not "
+            "closed it cleanly. Close that writer (or open the file once read-write to replay it), then publish."
+        )
+    work.parent.mkdir(parents=True, exist_ok=True)
+    for stale in (work, wal_of(work)):
+        stale.unlink(missing_ok=True)
+    if not published.exists():
+        return
+    try:
+        # A read-only connection holds DuckDB's shared lock: no writer can start during the copy.
+        with duckdb.connect(str(published), read_only=True):
+            shutil.copyfile(published, work)
+    except duckdb.IOException as exc:
+        raise PublishError(f"cannot read {published} ({str(exc).splitlines()[0]}): is a writer holding it?") from exc
+
+
+def load_into(work: Path, data_dir: Path, on_file: Callable[[FileResult], None] | None = None) -> LoadReport:
+    with duckdb.connect(str(work)) as con:
+        return load_directory(con, data_dir, on_file=on_file)
+
+
+def dbt_progress(on_progress: ProgressCallback) -> Callable[[Any], None]:
+    """A dbt event callback that reports the node total once and each finished node."""
+
+    def callback(event: Any) -> None:
+        name = event.info.name
+        if name == "LogStartLine" and getattr(event.data, "total", 0):
+            on_progress("dbt", int(event.data.total))
+        elif name == "NodeFinished":
+            on_progress("dbt", None)
+
+    return callback
+
+
+def build_work_file(
+    work: Path, project_dir: Path, target_path: Path, log_path: Path, dbt_vars: dict[str, Any], build_id: str,
+    on_progress: ProgressCallback | None = None,
+) -> list[NodeFailure]:
+    """`dbt build` the work file with the build id; the failed nodes (empty when all passed)."""
+    callbacks = [dbt_progress(on_progress)] if on_progress else []
+    result = run_dbt(["build", "--vars", json.dumps({**dbt_vars, "build_id": build_id})],
+                     project_dir=project_dir, db_path=work, target_path=target_path, log_path=log_path,
+                     callbacks=callbacks)
+    return failures_of(result)
+
+
+def stale_sources(work: Path, project_dir: Path, target_path: Path, log_path: Path) -> list[NodeFailure]:
+    """Sources past their freshness thresholds. Reported, never a reason to withhold a correct build."""
+    result = run_dbt(["source", "freshness"], project_dir=project_dir, db_path=work,
+                     target_path=target_path, log_path=log_path)
+    return [NodeFailure(r.node.unique_id, "source", str(r.status), f"max loaded at {getattr(r, 'max_loaded_at', '?')}")
+            for r in (result.result or []) if str(r.status) in ("warn", "error", "runtime error")]
+
+
+def mart_row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    tables = [t for (t,) in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'marts' order by table_name"
+    ).fetchall()]
+    return {t: con.execute(f'select count(*) from marts."{t}"').fetchone()[0] for t in tables}
+
+
+def seal(work: Path, build_id: str) -> dict[str, int]:
+    """Checkpoint the work file (no WAL may travel with it) and check it holds this build."""
+    with duckdb.connect(str(work)) as con:
+        found = con.execute(f"select build_id from {BUILD_TABLE}").fetchall()
+        if found != [(build_id,)]:
+            raise PublishError(f"{work}: {BUILD_TABLE} holds {found}, expected build {build_id}")
+        rows = mart_row_counts(con)
+        con.execute("checkpoint")
+    if wal_of(work).exists():
+        raise PublishError(f"{wal_of(work)} is still there after a checkpoint: not publishing")
+    return rows
+
+
+def swap_into_place(work: Path, published: Path) -> None:
+    """Atomically make the work file the published one (same filesystem: a rename)."""
+    with open(work, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(work, published)
+    directory = os.open(published.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def publish_duckdb_file(
+    published: Path,
+    *,
+    project_dir: Path,
+    target_path: Path,
+    log_path: Path,
+    data_dir: Path | None = None,
+    dbt_vars: dict[str, Any] | None = None,
+    strict_load: bool = False,
+    check_freshness: bool = True,
+    build_id: str | None = None,
+    on_progress: ProgressCallback | None = None,
+    on_file: Callable[[FileResult], None] | None = None,
+) -> PublishOutcome:
+    """Load, build and test in the work file; publish it only when everything passed."""
+    build_id = build_id or new_build_id()
+    work = work_path_for(published)
+    published.parent.mkdir(parents=True, exist_ok=True)
+    with publish_lock(published):
+        prepare_work_file(published, work)
+        report = load_into(work, data_dir, on_file) if data_dir is not None else None
+        if report is not None and (report.failed or (strict_load and report.rows_rejected)):
+            return PublishOutcome(build_id, published, work, published=False, load_report=report)
+        failures = build_work_file(work, project_dir, target_path, log_path, dbt_vars or {}, build_id, on_progress)
+        if failures:
+            return PublishOutcome(build_id, published, work, False, failures, report)
+        stale = stale_sources(work, project_dir, target_path, log_path) if check_freshness else []
+        rows = seal(work, build_id)
+        swap_into_place(work, published)
+        return PublishOutcome(build_id, published, work, True, [], report, stale, rows)
+
+
+PUBLISH_STRATEGIES: dict[str, Callable[..., PublishOutcome]] = {"duckdb": publish_duckdb_file}
+"""dbt target name -> how to publish on it. PostgreSQL's schema swap registers here with its target."""

@@ -1,0 +1,119 @@
+"""The churn-risk model: its maths by hand, and its backtest on the built warehouse."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from scripts import churn
+from scripts.cli import app
+from scripts.config import DB_PATH_ENV
+
+
+def test_roc_auc_by_hand() -> None:
+    # Pairs (churner, stayer): (0.35 vs 0.1) yes, (0.35 vs 0.4) no, (0.8 vs both) yes: 3 of 4.
+    assert churn.roc_auc(np.array([0.1, 0.4, 0.35, 0.8]), np.array([0, 0, 1, 1])) == 0.75
+    # A tie counts half.
+    assert churn.roc_auc(np.array([1.0, 1.0, 0.0]), np.array([1, 0, 0])) == 0.75
+    with pytest.raises(ValueError, match="both outcomes"):
+        churn.roc_auc(np.array([1.0, 2.0]), np.array([1, 1]))
+
+
+def test_precision_at_top_breaks_ties_by_id() -> None:
+    scores = np.array([0.9, 0.9, 0.5, 0.1] + [0.0] * 16)
+    labels = np.array([0, 1, 1, 0] + [0] * 16)
+    ids = np.array([f"c{i:02d}" for i in range(20)])
+    # ceil(0.1 * 20) = 2: the two 0.9s, one churner.
+    assert churn.precision_at_top(scores, labels, ids) == 0.5
+    # Ties go to the smaller id: with share 0.05 only c00 (a stayer) is taken.
+    assert churn.precision_at_top(scores, labels, ids, share=0.05) == 0.0
+
+
+def test_logistic_fit_recovers_known_coefficients() -> None:
+    rng = np.random.default_rng(3)
+    x = np.column_stack([rng.normal(2, 1, 40_000), rng.binomial(1, 0.3, 40_000)])
+    eta = -1.0 + 0.8 * x[:, 0] - 1.5 * x[:, 1]
+    y = (rng.random(40_000) < 1 / (1 + np.exp(-eta))).astype(int)
+    fit = churn.fit_logistic(("a", "b"), x, y, l2=0.0)
+    assert fit.converged
+    assert math.isclose(fit.intercept, -1.0, abs_tol=0.08)
+    assert np.allclose(fit.coefficients, [0.8, -1.5], atol=0.06)
+    # Probabilities follow the logistic curve of the fitted terms.
+    assert math.isclose(churn.predict(fit, np.array([[2.0, 1.0]]))[0],
+                        1 / (1 + math.exp(-(fit.intercept + 2 * fit.coefficients[0] + fit.coefficients[1]))))
+
+
+def test_reason_codes_are_the_largest_positive_contributions() -> None:
+    fit = churn.LogisticFit(("a", "b", "c"), intercept=0.0, coefficients=np.array([1.0, -2.0, 0.5]),
+                            standardized=np.ones(3), means=np.array([1.0, 1.0, 1.0]), scales=np.ones(3),
+                            log_likelihood=0.0, customers=1, positives=1, converged=True)
+    codes = {"a": "code_a", "b": "code_b", "c": "code_c"}
+    # Contributions: a (3-1)*1 = 2, b (0-1)*-2 = 2, c (2-1)*0.5 = 0.5; equal ones keep feature order.
+    assert churn.reason_codes(fit, np.array([[3.0, 0.0, 2.0]]), codes) == ["code_a,code_b,code_c"]
+    # Only positive contributions are reasons: a (0-1)*1 < 0, b (2-1)*-2 < 0, c 0.
+    assert churn.reason_codes(fit, np.array([[0.0, 2.0, 1.0]]), codes) == [""]
+    assert churn.reason_codes(fit, np.array([[3.0, 0.0, 2.0]]), codes, top=1) == ["code_a"]
+
+
+def test_bad_signals_are_refused() -> None:
+    with pytest.raises(ValueError, match="customer 1, feature 0"):
+        churn.fit_logistic(("a",), np.array([[1.0], [np.nan]]), np.array([0, 1]))
+    with pytest.raises(ValueError, match="all the same"):
+        churn.fit_logistic(("a",), np.array([[1.0], [2.0]]), np.array([1, 1]))
+
+
+# --------------------------------------------------------------------------- on the built warehouse
+
+
+def test_sql_backtest_matches_an_independent_computation(built_warehouse) -> None:
+    rows = built_warehouse.query(
+        """
+        select signals.customer_id, scored.churn_risk_score, signals.days_since_last_order,
+               signals.churned_in_outcome_window
+        from intermediate.int_customer_churn_signals_computed as signals
+        inner join intermediate.int_customer_churn_scored as scored
+            on signals.customer_id = scored.customer_id and signals.snapshot_purpose = scored.snapshot_purpose
+        where signals.snapshot_purpose = 'test' and signals.is_customer_at_snapshot
+        """
+    )
+    ids = np.array([r[0] for r in rows])
+    score = np.array([r[1] for r in rows], dtype=float)
+    recency = np.array([r[2] for r in rows], dtype=float)
+    churned = np.array([r[3] for r in rows], dtype=int)
+    mart = {name: (customers, churners, auc, precision) for name, customers, churners, auc, precision in
+            built_warehouse.query("select model_name, customers, churned_customers, roc_auc, precision_at_top_10pct"
+                                  " from marts.fct_churn_risk_backtest")}
+    for name, values in (("churn_risk_score", score), ("recency_baseline", recency)):
+        customers, churners, auc, precision = mart[name]
+        assert (customers, churners) == (len(rows), int(churned.sum()))
+        assert math.isclose(auc, churn.roc_auc(values, churned), abs_tol=1e-12)
+        assert math.isclose(precision, churn.precision_at_top(values, churned, ids), abs_tol=1e-12)
+
+
+def test_score_beats_the_recency_baseline(built_warehouse) -> None:
+    result = CliRunner().invoke(app, ["evaluate-churn", "--format", "json"],
+                                env={DB_PATH_ENV: str(built_warehouse.db_path)})
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    by_model = {row["model_name"]: row for row in report["backtest"]}
+    assert by_model["churn_risk_score"]["roc_auc"] > by_model["recency_baseline"]["roc_auc"]
+    assert report["beats_baseline"]
+
+
+def test_outreach_list_follows_its_rules(built_warehouse) -> None:
+    violations = built_warehouse.query(
+        """
+        select count(*)
+        from marts.fct_outreach_list as outreach
+        inner join marts.fct_churn_risk as risk on outreach.customer_id = risk.customer_id
+        where risk.risk_band <> 'high' or not risk.is_customer_at_scoring_date
+            or outreach.probability_alive < 0.3 or outreach.predicted_clv_usd < 20
+        """
+    )[0][0]
+    assert violations == 0
+    ranks = [r for (r,) in built_warehouse.query("select outreach_rank from marts.fct_outreach_list order by 1")]
+    assert ranks == list(range(1, len(ranks) + 1))
