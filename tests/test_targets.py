@@ -93,9 +93,14 @@ def test_export_raw_refuses_an_unloaded_warehouse() -> None:
 def test_build_runs_in_two_parts_off_duckdb() -> None:
     assert [args for _, args in dbt_steps("duckdb", [])] == [["build", "--target", "duckdb"]]
     assert [args[3:] for _, args in dbt_steps("spark", ["--vars", "{a: 1}"])] == [
-        ["--exclude", "int_clv_models_fitted+", "--vars", "{a: 1}"],
-        ["--select", "int_clv_models_fitted+", "--vars", "{a: 1}"],
+        ["--exclude", *PYTHON_MODELS, "--vars", "{a: 1}"],
+        ["--select", *PYTHON_MODELS, "--vars", "{a: 1}"],
     ]
+
+
+PYTHON_MODELS = ["int_clv_models_fitted+", "int_customer_clv_predicted+", "int_clv_holdout_predicted+",
+                 "int_churn_model_fitted+", "int_customer_churn_scored+"]
+"""Every dbt Python model and what reads it: dim_customers reads both the CLV and the churn models."""
 
 
 def test_vars_are_the_project_defaults_with_overrides() -> None:
