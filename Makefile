@@ -30,7 +30,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup build generate load dbt-build publish report docs cdnow test lint clean postgres-server \
+.PHONY: help setup build generate load dbt-build publish report docs cdnow bench test lint clean postgres-server \
 	test-spark build-postgres build-spark
 
 help:
@@ -38,6 +38,7 @@ help:
 	@echo "make test    set up, lint SQL with sqlfluff, run the pytest suite (installs chromium if missing)"
 	@echo "make cdnow   import the real CDNOW purchases and publish the same marts to $(CDNOW_DB)"
 	@echo "make docs    dbt docs as one static HTML file: reports/dbt-docs.html"
+	@echo "make bench   time build vs floor, pandas and an incremental run (BENCH_ORDERS=10000000)"
 	@echo "make lint    sqlfluff lint only;  make clean  remove built files"
 	@echo "make test-spark   build the test data on Spark (local mode) and compare every mart with DuckDB"
 	@echo "make build-postgres / build-spark   make build, then the same marts on that target (README)"
@@ -96,6 +97,11 @@ cdnow: setup
 	WAREHOUSE_DB_PATH=$(CDNOW_DB) $(BIN)/warehouse publish --data-dir $(CDNOW_DIR) --target-path target/cdnow \
 		--vars '$(CDNOW_VARS)'
 	WAREHOUSE_DB_PATH=$(CDNOW_DB) $(BIN)/warehouse report
+
+# The benchmark (README "Benchmark"): not part of make test; the default scale takes a while.
+BENCH_ORDERS ?= 10000000
+bench: setup
+	$(BIN)/warehouse bench --orders $(BENCH_ORDERS)
 
 lint: setup
 	$(BIN)/sqlfluff lint models $(wildcard data-tests analyses)

@@ -1,5 +1,10 @@
--- The cohort mart and the customer dimension agree on who is in which cohort.
+-- The cohort mart and the customer dimension agree on who is in which cohort, for every cohort
+-- the cohort mart reports (up to the last complete month; a later cohort is in dim_customers only).
 with
+
+reporting_dates as (
+    select * from {{ ref('int_reporting_dates') }}
+),
 
 cohort_sizes as (
     select
@@ -14,7 +19,7 @@ customers_per_cohort as (
         cohort_month,
         count(*) as customers
     from {{ ref('dim_customers') }}
-    where cohort_month is not null
+    where cohort_month <= (select reporting_dates.last_complete_month from reporting_dates)
     group by cohort_month
 )
 

@@ -10,6 +10,13 @@
     cast(({{ column }}) at time zone 'UTC' as timestamp)
 {%- endmacro %}
 
+{#- DuckDB: microseconds since the epoch are UTC by definition, so this is exact and needs no time
+    zone lookup. `at time zone` goes through ICU and costs about 15 times as much; staging views are
+    evaluated again by every data test on them, so at 10M orders that difference is minutes. -#}
+{% macro duckdb__utc_timestamp(column) -%}
+    make_timestamp(epoch_us({{ column }}))
+{%- endmacro %}
+
 {% macro spark__utc_timestamp(column) -%}
     to_utc_timestamp({{ column }}, 'UTC')
 {%- endmacro %}

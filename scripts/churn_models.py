@@ -6,7 +6,7 @@ dbt adapters cannot run Python models here) `warehouse fit-models` calls them on
 through the target's connection and writes both tables back (scripts/engines.py). Either way the
 inputs are intermediate.int_customer_churn_signals_computed and reference.churn_signals.
 
-The signals are put in (snapshot_purpose, customer_id) order before anything is fitted: views and
+The signals are put in (snapshot_date, customer_id) order before anything is fitted: views and
 engines return rows in no fixed order, and a fixed order makes the fit (float sums) reproducible and
 the same on every engine.
 """
@@ -25,8 +25,8 @@ def _as_date(value: object) -> object:
 
 
 def in_order(signals: pd.DataFrame) -> pd.DataFrame:
-    """The signals sorted by snapshot purpose and customer, so every fit sums in the same order."""
-    return signals.sort_values(["snapshot_purpose", "customer_id"], kind="stable", ignore_index=True)
+    """The signals sorted by snapshot date and customer, so every fit sums in the same order."""
+    return signals.sort_values(["snapshot_date", "customer_id"], kind="stable", ignore_index=True)
 
 
 def features_of(seed: pd.DataFrame) -> tuple[str, ...]:
@@ -35,7 +35,7 @@ def features_of(seed: pd.DataFrame) -> tuple[str, ...]:
 
 
 def training_data(features: tuple[str, ...], signals: pd.DataFrame) -> pd.DataFrame:
-    """Customers at the training snapshot (the rows the model learns from)."""
+    """Customers at the training snapshots (the rows the model learns from; a customer may be in several)."""
     unknown = [f for f in features if f not in signals.columns]
     if unknown:
         raise ValueError(f"seed churn_signals names features that int_customer_churn_signals_computed lacks: {unknown}")
@@ -44,15 +44,17 @@ def training_data(features: tuple[str, ...], signals: pd.DataFrame) -> pd.DataFr
 
 
 def fitted_terms(seed: pd.DataFrame, signals: pd.DataFrame) -> pd.DataFrame:
-    """int_churn_model_fitted: the logistic regression fitted on the training snapshot, one row per term."""
+    """int_churn_model_fitted: the logistic regression fitted on the training snapshots pooled, one row per term."""
     features = features_of(seed)
     train = training_data(features, in_order(signals))
     if train.empty:
-        raise ValueError("churn model: no customer at the training snapshot (as-of date - 2 x churn_outcome_days)")
+        raise ValueError("churn model: no customer at any training snapshot (as-of date - 2 x churn_outcome_days "
+                         "and the churn_training_snapshots - 1 months before)")
     fit = churn.fit_logistic(features, train[list(features)].to_numpy(dtype=float),
                              train["churned_in_outcome_window"].astype("boolean").to_numpy(dtype=int))
     common = {
-        "snapshot_date": _as_date(train["snapshot_date"].iloc[0]),
+        "snapshot_date": _as_date(train["snapshot_date"].max()),
+        "training_snapshots": int(train["snapshot_date"].nunique()),
         "customers_trained": fit.customers,
         "churn_rate_trained": fit.positives / fit.customers,
         "log_likelihood": fit.log_likelihood,
@@ -92,7 +94,9 @@ def _fit(terms: pd.DataFrame, features: tuple[str, ...]) -> churn.LogisticFit:
 
 
 def scored_customers(seed: pd.DataFrame, terms: pd.DataFrame, signals: pd.DataFrame) -> pd.DataFrame:
-    """int_customer_churn_scored: score and reason codes of every customer in every snapshot.
+    """int_customer_churn_scored: score and reason codes of every customer at the test and current snapshots.
+
+    The training snapshots are only fitted on, not scored.
 
     score = probability of no counted order in the next churn_outcome_days; reason codes = up to
     three signals that raise the customer's log-odds most against the average trained customer.
@@ -100,7 +104,7 @@ def scored_customers(seed: pd.DataFrame, terms: pd.DataFrame, signals: pd.DataFr
     features = features_of(seed)
     codes = dict(zip(features, (str(code) for code in seed["reason_code"])))
     fit = _fit(terms, features)
-    signals = in_order(signals)
+    signals = in_order(signals[signals["snapshot_purpose"] != "train"])
     x = signals[list(features)].to_numpy(dtype=float)
     return pd.DataFrame({
         "snapshot_purpose": signals["snapshot_purpose"].astype(str).to_numpy(),

@@ -1,4 +1,4 @@
-"""The `warehouse` command line: generate, load and validate raw data; build and report on any target.
+"""The `warehouse` command line: generate, load and validate raw data; build and report on any target; benchmark.
 
 Exit codes: 0 ok, 1 a data problem was found, 2 a usage error.
 """
@@ -18,6 +18,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from scripts.bench import CLV_NOTE, DEFAULT_ORDERS, DEFAULT_REPORT, DEFAULT_WORK_DIR, STEPS, TARGETS, StepFailed
+from scripts.bench import run_bench, write_report
 from scripts.cdnow import CdnowError, import_cdnow
 from scripts.config import DB_PATH_ENV, DEFAULT_DATA_DIR, PROJECT_ROOT, db_path
 from scripts.engines import (EngineStepError, StepResult, build, export_raw, fit_models, parse_vars, project_vars,
@@ -74,7 +76,10 @@ def generate_command(
     end: Annotated[str, typer.Option(help="Last day of activity, YYYY-MM-DD.")] = "2025-12-31",
     bad_row_rate: Annotated[float, typer.Option(help="Share of deliberately bad rows per entity.")] = 0.002,
 ) -> None:
-    """Write a deterministic demo data set (customers, orders, survey responses)."""
+    """Write a deterministic demo data set.
+
+    Customers, orders, survey responses, support tickets and retention-campaign assignments.
+    """
     if customers is not None and orders is not None:
         raise typer.BadParameter("give --customers or --orders, not both")
     if file_format not in ("parquet", "csv"):
@@ -318,6 +323,15 @@ def import_cdnow_command(
         console.print(f"wrote {path}")
 
 
+def _built_warehouse(hint: str = "build the warehouse first (make build)") -> Path:
+    """The warehouse file the read-only commands open; exit 1 when it has not been built yet."""
+    path = db_path()
+    if not path.is_file():
+        console.print(f"[red]error:[/red] {path} does not exist: {hint}")
+        raise typer.Exit(DATA_PROBLEM)
+    return path
+
+
 @app.command("report")
 def report_command(
     output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
@@ -399,10 +413,7 @@ def evaluate_churn_command(
     """
     if output_format not in ("table", "json"):
         raise typer.BadParameter("--format must be table or json")
-    path = db_path()
-    if not path.is_file():
-        console.print(f"[red]error:[/red] {path} does not exist: build the warehouse first (make build)")
-        raise typer.Exit(DATA_PROBLEM)
+    path = _built_warehouse()
     with duckdb.connect(str(path), read_only=True) as con:
         backtest = con.execute(
             "select model_name, snapshot_date, outcome_days, customers, churned_customers, churn_rate, roc_auc,"
@@ -452,10 +463,7 @@ def export_raw_command(target: ServerTarget = "postgres") -> None:
     audits included. Then `warehouse build --target TARGET`.
     """
     _check_target(target, ("postgres", "spark"))
-    path = db_path()
-    if not path.is_file():
-        console.print(f"[red]error:[/red] {path} does not exist: run `warehouse load` first (set {DB_PATH_ENV} to move it)")
-        raise typer.Exit(DATA_PROBLEM)
+    path = _built_warehouse(f"run `warehouse load` first (set {DB_PATH_ENV} to move it)")
     try:
         with duckdb.connect(str(path), read_only=True) as con, connect(target) as warehouse:
             tables = raw_tables(con)
@@ -543,6 +551,77 @@ def build_command(target: Target = "duckdb", dbt_vars: Vars = None) -> None:
     console.print(summary)
     if not result.ok:
         raise typer.Exit(DATA_PROBLEM)
+
+
+@app.command("bench")
+def bench_command(
+    orders: Annotated[int, typer.Option(min=10_000, help="Orders to generate; customers (orders / 8) and survey "
+                                        "responses scale with them.")] = DEFAULT_ORDERS,
+    work_dir: Annotated[Optional[Path], typer.Option(help="Where data, warehouse file and logs go "
+                                                     "(default data/bench/<orders>).")] = None,
+    report: Annotated[Path, typer.Option(help="JSON report: one object per scale run.")] = DEFAULT_REPORT,
+    seed: Annotated[int, typer.Option(help="Generator seed.")] = 42,
+) -> None:
+    """Time the warehouse build against the floor (hand-written DuckDB SQL), pandas and a one-day incremental run.
+
+    Generates data at the chosen scale, holds back its last day, then measures in child processes:
+    load + dbt build; the floor; pandas; the last day appended (new, late and changed orders) with
+    load + an incremental dbt build. Prints a table and adds the run to the JSON report.
+    """
+    folder = work_dir or DEFAULT_WORK_DIR / str(orders)
+    with _progress() as progress:
+        task = progress.add_task("bench", total=1 + len(STEPS))
+
+        def step(name: str) -> None:
+            progress.update(task, description=f"bench: {name}", completed=(("generate",) + STEPS).index(name))
+
+        try:
+            result = run_bench(orders, folder, on_step=step, seed=seed)
+        except StepFailed as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(DATA_PROBLEM) from exc
+        progress.update(task, description="bench: done", completed=1 + len(STEPS))
+    write_report(result, report)
+    table = Table(title=f"Benchmark at {orders:,} orders ({result.rows['orders']:,} order rows, "
+                        f"{result.rows['customers']:,} customers, {result.rows['survey_responses']:,} survey responses)")
+    for column in ("step", "seconds", "CPU seconds", "peak memory (MB)", "what"):
+        table.add_column(column, justify="left" if column in ("step", "what") else "right")
+    what = {
+        "build": f"warehouse load {result.detail['load_s']:.1f} s + dbt build {result.detail['dbt_build_s']:.1f} s",
+        "floor": "hand-written DuckDB SQL from the raw files, one connection",
+        "pandas": "vectorised pandas from the raw files",
+        "incremental": (f"one day appended: load {result.detail['incremental_load_s']:.1f} s + "
+                        f"dbt build {result.detail['incremental_dbt_build_s']:.1f} s"),
+    }
+    for name in STEPS:
+        table.add_row(name, f"{getattr(result, f'{name}_s'):.1f}", f"{result.detail['cpu_s'][name]:.1f}",
+                      f"{result.peak_rss_mb[name]:,.0f}", what[name])
+    console.print(table)
+    targets = Table(title="Targets")
+    for column in ("target", "measured", "met"):
+        targets.add_column(column)
+    measured = {
+        "build_over_floor": f"build / floor = {result.ratios['build_over_floor']:.2f}",
+        "build_faster_than_pandas": f"pandas / build = {result.ratios['pandas_over_build']:.2f}",
+        "incremental_over_build": f"incremental / build = {result.ratios['incremental_over_build']:.3f}",
+        "peak_memory": f"largest peak {max(result.peak_rss_mb.values()):,.0f} MB",
+    }
+    for name, (label, _) in TARGETS.items():
+        met = result.targets_met[name]
+        targets.add_row(label, measured[name], "[green]yes[/green]" if met else "[red]no[/red]")
+    console.print(targets)
+    slow = Table(title="Slowest dbt nodes of the full build (run_results.json)")
+    slow.add_column("node")
+    slow.add_column("seconds", justify="right")
+    for node in result.detail["slowest_build_nodes"]:
+        slow.add_row(node["node"], f"{node['seconds']:.2f}")
+    console.print(slow)
+    cpu = result.detail["cpu_ratios"]
+    console.print(f"In CPU seconds: build / floor = {cpu['build_over_floor']:.2f}, pandas / build = "
+                  f"{cpu['pandas_over_build']:.2f}, incremental / build = {cpu['incremental_over_build']:.3f} "
+                  f"(load average {result.detail['load_average_1m']:.1f} on {result.detail['machine']['cores']} cores)")
+    console.print(CLV_NOTE)
+    console.print(f"wrote {report}; data and logs in {folder}")
 
 
 if __name__ == "__main__":

@@ -362,6 +362,18 @@ def expected_average_spend(fit: GammaGammaFit, x: ArrayLike, m: ArrayLike) -> np
     return (fit.v * fit.p + px * ms) / (px + fit.q - 1.0)
 
 
+def holdout_cumulative_purchases(fit: BgNbdFit, holdout_days: int, time_unit_days: float,
+                                 x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
+    """Expected repeat purchases of all customers from the calibration end to the end of each time unit
+    of a holdout of `holdout_days` days: element k is the sum of eq. 10 at k units (the last unit is
+    shorter when the holdout is not a whole number of units); element 0 is 0."""
+    if holdout_days < 1:
+        raise ValueError(f"holdout_days = {holdout_days!r}: the holdout must last at least one day")
+    periods = math.ceil(holdout_days / time_unit_days)
+    ends = np.minimum(np.arange(0, periods + 1) * time_unit_days, holdout_days) / time_unit_days
+    return expected_purchases(fit, ends.reshape(-1, 1), x, t_x, T).sum(axis=1)
+
+
 # --------------------------------------------------------------------------- CLV
 
 

@@ -144,9 +144,8 @@ def holdout_predictions(summaries: pd.DataFrame, parameters: pd.DataFrame, time_
     if holdout_days < 1:
         raise ValueError(f"CLV backtest: holdout end {holdout_end} is not after calibration end {calibration_end}")
     periods = math.ceil(holdout_days / time_unit_days)
-    ends = np.minimum(np.arange(0, periods + 1) * time_unit_days, holdout_days) / time_unit_days
     x, t_x, T, _ = _arrays(backtest)
-    cumulative = clv.expected_purchases(fit, ends.reshape(-1, 1), x, t_x, T).sum(axis=1)
+    cumulative = clv.holdout_cumulative_purchases(fit, holdout_days, time_unit_days, x, t_x, T)
     unit = int(time_unit_days)
     return pd.DataFrame({
         "period": np.arange(1, periods + 1),

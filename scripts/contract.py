@@ -137,8 +137,49 @@ SURVEY_RESPONSES = Entity(
     ),
 )
 
-ENTITIES: tuple[Entity, ...] = (CUSTOMERS, ORDERS, SURVEY_RESPONSES)
-"""In load order: orders are checked against the customers loaded before them."""
+SUPPORT_TICKETS = Entity(
+    name="support_tickets",
+    primary_key="ticket_id",
+    description=(
+        "Optional. One row per customer-service ticket (a later file may carry a newer version, for example "
+        "once it was answered)."
+    ),
+    customer_must_exist=True,
+    columns=(
+        Column("ticket_id", "id", "Ticket identifier."),
+        Column("customer_id", "id", "The customer who opened the ticket; must be a loaded customer."),
+        Column("opened_at", "timestamp", "When the ticket was opened; ISO 8601 with offset, or UTC."),
+        Column("first_response_at", "timestamp", "The shop's first reply; blank while unanswered.", required=False),
+        Column("resolved_at", "timestamp", "When the ticket was resolved; blank while open.", required=False),
+        Column("category", "enum", "What the ticket is about.", allowed_seed=("ticket_categories", "ticket_category")),
+        Column(
+            "updated_at", "timestamp", "When this version of the row was written; the latest wins.",
+            required=False, optional_in_file=True,
+        ),
+    ),
+    extra_checks=(
+        ("first_response_at", "first_response_at < opened_at", "first response before the ticket was opened"),
+        ("resolved_at", "resolved_at < opened_at", "resolved before the ticket was opened"),
+    ),
+)
+
+CAMPAIGN_ASSIGNMENTS = Entity(
+    name="campaign_assignments",
+    primary_key="assignment_id",
+    description="Optional. One row per customer assigned to an arm of a randomised retention campaign.",
+    customer_must_exist=True,
+    columns=(
+        Column("assignment_id", "id", "Assignment identifier."),
+        Column("customer_id", "id", "The customer assigned; must be a loaded customer."),
+        Column("campaign_id", "string", "Which campaign (one experiment)."),
+        Column("arm", "enum", "The randomised arm.", allowed_seed=("campaign_arms", "arm")),
+        Column("assigned_at", "timestamp", "When the customer was assigned; ISO 8601 with offset, or UTC."),
+    ),
+)
+
+ENTITIES: tuple[Entity, ...] = (CUSTOMERS, ORDERS, SURVEY_RESPONSES, SUPPORT_TICKETS, CAMPAIGN_ASSIGNMENTS)
+"""In load order: orders, tickets and assignments are checked against the customers loaded before them.
+A data directory may leave out any entity's folder: that entity then simply gets no rows."""
 
 ENTITY_BY_NAME = {entity.name: entity for entity in ENTITIES}
 

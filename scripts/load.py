@@ -385,16 +385,22 @@ def build_checked_table(con: duckdb.DuckDBPyConnection, entity: Entity, found: l
                 case {error_reason} end as _error_reason
             from (select typed.*, {customer_known} as _customer_is_known from typed {customer_join}) as typed
         ),
-        ranked as (
-            select flagged.*,
-                row_number() over (partition by {pk}, _error_reason is null order by _source_row) as _pk_rank,
-                min(_source_row) over (partition by {pk}, _error_reason is null) as _pk_first_row
+        first_rows as (
+            -- A hash aggregate and a join: at scale much cheaper than a window that sorts every row.
+            select {pk}, min(_source_row) as _pk_first_row
             from flagged
+            where _error_reason is null
+            group by {pk}
+        ),
+        ranked as (
+            select flagged.*, first_rows._pk_first_row
+            from flagged
+            left join first_rows on flagged._error_reason is null and flagged.{pk} = first_rows.{pk}
         )
-        select * exclude (_error_column, _error_reason, _pk_rank, _pk_first_row),
-            case when _error_reason is null and _pk_rank > 1 then {quote_literal(entity.primary_key)}
+        select * exclude (_error_column, _error_reason, _pk_first_row),
+            case when _error_reason is null and _source_row > _pk_first_row then {quote_literal(entity.primary_key)}
                 else _error_column end as _error_column,
-            case when _error_reason is null and _pk_rank > 1
+            case when _error_reason is null and _source_row > _pk_first_row
                 then 'duplicate {entity.primary_key} ''' || {pk} || ''' in the same file (first at row '
                     || _pk_first_row || ')'
                 else _error_reason end as _error_reason

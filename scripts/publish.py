@@ -1,6 +1,6 @@
 """Write–audit–publish for the DuckDB warehouse file BI reads.
 
-1. Copy the published file to a work file of the same name in `<dir>/work/` (the same name keeps
+1. Copy the published file to a work file of the same name in a `work` folder beside it (the name keeps
    dbt-duckdb's catalog name, which view definitions mention). raw.* and the load audit come along,
    so loading stays incremental.
 2. Load new raw files into the work file, then `dbt build` it: seeds, models, data and unit tests.
@@ -130,9 +130,16 @@ def build_work_file(
     work: Path, project_dir: Path, target_path: Path, log_path: Path, dbt_vars: dict[str, Any], build_id: str,
     on_progress: ProgressCallback | None = None,
 ) -> list[NodeFailure]:
-    """`dbt build` the work file with the build id; the failed nodes (empty when all passed)."""
+    """`dbt build` the work file with the build id; the failed nodes (empty when all passed).
+
+    Incremental models carry state from the build before (orders, the customer-month spine). That
+    is only right when the definitions are the same, so a build given vars of its own (say another
+    as_of_date, or CDNOW's calibration dates) rebuilds everything with --full-refresh; a plain
+    publish of new data runs incrementally.
+    """
     callbacks = [dbt_progress(on_progress)] if on_progress else []
-    result = run_dbt(["build", "--vars", json.dumps({**dbt_vars, "build_id": build_id})],
+    full_refresh = ["--full-refresh"] if dbt_vars else []
+    result = run_dbt(["build", *full_refresh, "--vars", json.dumps({**dbt_vars, "build_id": build_id})],
                      project_dir=project_dir, db_path=work, target_path=target_path, log_path=log_path,
                      callbacks=callbacks)
     return failures_of(result)

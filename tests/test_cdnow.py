@@ -120,6 +120,16 @@ def test_sample_builds_and_keeps_every_order(cdnow_sample) -> None:
     assert (customers, orders, revenue) == (2357, 6696, Decimal("244091.94"))
 
 
+def test_sample_without_tickets_or_campaigns_still_builds_every_mart(cdnow_sample) -> None:
+    """CDNOW has no support tickets and no campaigns: their raw tables are empty and the marts that use
+    them build with no rows (lift) or without the signal (ignored complaints)."""
+    assert cdnow_sample.query("select count(*) from raw.support_tickets")[0][0] == 0
+    assert cdnow_sample.query("select count(*) from raw.campaign_assignments")[0][0] == 0
+    assert cdnow_sample.query("select count(*) from marts.fct_campaign_lift")[0][0] == 0
+    assert cdnow_sample.query("select max(ignored_complaints_last_90d) from marts.fct_churn_risk")[0][0] == 0
+    assert cdnow_sample.query("select count(*) from marts.fct_retention_by_loyalty_tier")[0][0] > 0
+
+
 def test_sample_cohort_retention_matches_the_source_lines(cdnow_sample, tmp_path: Path) -> None:
     """Pooled month-k retention counted straight from the source text, not from any table."""
     lines = cdnow.read_lines(cdnow.fetch_wheel(), sample=True)

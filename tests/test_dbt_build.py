@@ -23,6 +23,8 @@ def test_staging_keeps_exactly_one_row_per_loaded_key(built_warehouse) -> None:
         ("stg_shop__customers", "customers", "customer_id"),
         ("stg_shop__orders", "orders", "order_id"),
         ("stg_survey__responses", "survey_responses", "response_id"),
+        ("stg_support__tickets", "support_tickets", "ticket_id"),
+        ("stg_crm__campaign_assignments", "campaign_assignments", "assignment_id"),
     ]:
         staged = built_warehouse.query(f"select count(*) from staging.{model}")[0][0]
         distinct_raw = built_warehouse.query(f"select count(distinct {key}) from raw.{table}")[0][0]

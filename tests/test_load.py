@@ -220,3 +220,46 @@ def test_every_entity_has_raw_and_rejected_tables(tmp_path: Path) -> None:
     load(data, db)
     tables = {t for (t,) in query(db, "select table_name from information_schema.tables where table_schema = 'raw'")}
     assert tables == {"load_audit", "import_audit"} | {e.name for e in ENTITIES} | {f"{e.name}_rejected" for e in ENTITIES}
+
+
+def test_support_tickets_and_campaign_assignments_are_checked_like_the_others(tmp_path: Path) -> None:
+    data = raw_dir(tmp_path)
+    write(data / "support_tickets" / "t.csv", [
+        "ticket_id,customer_id,opened_at,first_response_at,resolved_at,category",
+        "T1,C1,2024-02-01T10:00:00Z,,,delivery_delay",  # row 1 ok: unanswered, open
+        "T2,C1,2024-02-01T10:00:00Z,2024-02-01T09:00:00Z,,billing",  # row 2 answered before opened
+        "T3,C9,2024-02-01T10:00:00Z,,,billing",  # row 3 unknown customer
+        "T4,C2,2024-02-01T10:00:00Z,2024-02-02T10:00:00Z,2024-01-30T10:00:00Z,billing",  # row 4 resolved before
+        "T5,C2,2024-02-01T10:00:00Z,,,lost_parcel",  # row 5 unknown category
+        "T6,C2,2024-02-01T10:00:00+01:00,2024-02-01T10:30:00+01:00,2024-02-03T10:00:00Z,Account",  # row 6 ok
+    ])
+    write(data / "campaign_assignments" / "a.csv", [
+        "assignment_id,customer_id,campaign_id,arm,assigned_at",
+        "A1,C1,winback,treatment,2024-03-01T10:00:00Z",  # row 1 ok
+        "A2,C2,winback,placebo,2024-03-01T10:00:00Z",  # row 2 unknown arm
+        "A3,C3,,control,2024-03-01T10:00:00Z",  # row 3 no campaign
+        "A4,C3,winback,Control,2099-03-01T10:00:00Z",  # row 4 in the future
+    ])
+    db = tmp_path / "w.duckdb"
+    load(data, db)
+    assert query(db, "select _source_row, column_name, reason from raw.support_tickets_rejected order by 1") == [
+        (2, "first_response_at", "first response before the ticket was opened"),
+        (3, "customer_id", "unknown customer: 'C9'"),
+        (4, "resolved_at", "resolved before the ticket was opened"),
+        (5, "category", "unknown value 'lost_parcel' (allowed: delivery_delay, damaged_item, return_refund, "
+                        "billing, product_question, account)"),
+    ]
+    assert query(db, "select ticket_id, category, first_response_at is null from raw.support_tickets order by 1") == [
+        ("T1", "delivery_delay", True), ("T6", "account", False)]
+    rejected = query(db, "select _source_row, column_name from raw.campaign_assignments_rejected order by 1")
+    assert rejected == [(2, "arm"), (3, "campaign_id"), (4, "assigned_at")]
+
+
+def test_optional_entities_may_be_absent(tmp_path: Path) -> None:
+    """No support_tickets/ or campaign_assignments/ folder: nothing to load, and their tables are empty."""
+    data = raw_dir(tmp_path, [ORDER_HEADER, "O1,C1,2024-02-01T10:00:00Z,placed,1.00,0,0,USD,,"])
+    db = tmp_path / "w.duckdb"
+    report = load(data, db)
+    assert {f.entity for f in report.files} == {"customers", "orders"} and not report.failed
+    for table in ("support_tickets", "campaign_assignments"):
+        assert query(db, f"select count(*) from raw.{table}")[0][0] == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -243,6 +244,39 @@ def test_a_killed_load_leaves_no_partial_file_and_a_rerun_completes(timed_load: 
     _files_are_whole(db)
     counts = {entity: _query(db, f"select count(*) from raw.{entity}")[0][0] for entity in ENTITY_TABLES}
     assert counts == timed_load.counts
+
+
+# --------------------------------------------------------------------------- a killed build
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _publish(published: Path, target: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "scripts.cli", "publish", "--target-path", str(target), "--no-freshness"],
+        env={**os.environ, DB_PATH_ENV: str(published)}, cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_a_killed_build_leaves_the_published_warehouse_as_it_was(built_warehouse, tmp_path: Path) -> None:
+    """SIGKILL a publish (build + tests in the work copy) early and late: the published file is untouched;
+    the next publish succeeds and swaps a new build in."""
+    published = tmp_path / "warehouse" / "retention.duckdb"
+    published.parent.mkdir()
+    shutil.copyfile(built_warehouse.db_path, published)
+    before = _sha256(published)
+    for seconds in (2.0, 8.0):
+        process = _publish(published, tmp_path / "target")
+        time.sleep(seconds)
+        process.send_signal(signal.SIGKILL)
+        assert process.wait() == -signal.SIGKILL, f"the publish finished within {seconds} s: kill it earlier"
+        assert _sha256(published) == before
+    assert _publish(published, tmp_path / "target").wait() == 0
+    assert _sha256(published) != before
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("select count(*) from marts.dim_customers").fetchone()[0] > 0
 
 
 # --------------------------------------------------------------------------- reloads change nothing

@@ -8,3 +8,9 @@
         else 'low'
     end
 {%- endmacro %}
+
+{#- A complaint is ignored when no first response came within this many days of opening (var
+    complaint_response_days, default 2). See doc `ignored_complaint`. -#}
+{% macro complaint_response_days() -%}
+    {{ int_var('complaint_response_days', 0, 2) }}
+{%- endmacro %}

@@ -26,9 +26,5 @@
     later wins (var nps_dedupe_window_days, default 2; with 0 only answers given at the same instant
     are merged). -#}
 {% macro nps_dedupe_window_days() -%}
-    {%- set days = var('nps_dedupe_window_days', 2) | int -%}
-    {%- if days < 0 -%}
-        {{ exceptions.raise_compiler_error("var nps_dedupe_window_days must be 0 or more, got " ~ days) }}
-    {%- endif -%}
-    {{ days }}
+    {{ int_var('nps_dedupe_window_days', 0, 2) }}
 {%- endmacro %}

@@ -14,11 +14,15 @@
 {#- The active window in days (var active_window_days), refused when shorter than a month:
     a new customer must still be a customer at the end of the month they first ordered in. -#}
 {% macro active_window_days() -%}
-    {%- set days = var('active_window_days') | int -%}
-    {%- if days < 31 -%}
-        {{ exceptions.raise_compiler_error("var active_window_days must be at least 31, got " ~ days) }}
-    {%- endif -%}
-    {{ days }}
+    {{ int_var('active_window_days', 31) }}
+{%- endmacro %}
+
+{#- True when event_date falls in the `days` days up to and including at_date (days 0 to days - 1 before it). -#}
+{% macro is_within_days_before(event_date, at_date, days) -%}
+    (
+        {{ event_date }} <= {{ at_date }}
+        and {{ event_date }} > {{ dbt.dateadd('day', -days, at_date) }}
+    )
 {%- endmacro %}
 
 {#- numerator / denominator, null when the denominator is 0 or null. -#}

@@ -2,6 +2,9 @@
     a customer at the start (exposed to churn) and how many of those months they churned in.
     Summed over any group of customers, churn_events / months_exposed is that group's monthly churn
     rate, from which the customer lifespan of historic CLV is estimated. -#}
+{#- A table, not a view: several models and tests read it, and at scale a view is recomputed for each. -#}
+{{ config(materialized='table') }}
+
 with
 
 customer_months as (

@@ -1,4 +1,6 @@
-"""Churn-risk score and reason codes for every customer in every snapshot (dbt Python model).
+"""Churn-risk score and reason codes for every customer at the test and current snapshots (dbt Python model).
+
+The training snapshots are only fitted on, not scored.
 
 Applies the fitted logistic regression (int_churn_model_fitted) to the signals: score = probability
 of no counted order in the next churn_outcome_days; reason codes = up to three signals that raise

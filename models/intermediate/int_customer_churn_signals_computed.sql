@@ -1,10 +1,14 @@
-{#- Churn-risk signals per customer at three snapshot dates, from what was known on that date:
-    - train: as-of date - 2 × churn_outcome_days; the churn model is fitted on it;
+{#- Churn-risk signals per customer at snapshot dates, from what was known on that date:
+    - train: churn_training_snapshots dates 30 days apart, the latest at as-of date - 2 ×
+      churn_outcome_days; the churn model is fitted on all of them (so every outcome it learns from
+      ended before the test date);
     - test: as-of date - churn_outcome_days; the backtest scores it with the fitted model;
     - current: the as-of date; fct_churn_risk.
     A customer is in a snapshot when they had a counted order on or before its date. The outcome,
-    known for train and test only, is "no counted order in the churn_outcome_days after the date". -#}
+    known for train and test only, is "no counted order in the churn_outcome_days after the date".
+    Snapshot dates never coincide, so snapshot_date with customer_id is the key. -#}
 {%- set outcome_days = var('churn_outcome_days') | int -%}
+{%- set training_snapshots = int_var('churn_training_snapshots', 1) | int -%}
 with
 
 orders as (
@@ -15,17 +19,23 @@ responses as (
     select * from {{ ref('int_survey_responses_enriched') }}
 ),
 
+tickets as (
+    select * from {{ ref('int_support_tickets_enriched') }}
+),
+
 reporting_dates as (
     select * from {{ ref('int_reporting_dates') }}
 ),
 
 snapshots as (
-    select
-        'train' as snapshot_purpose,
-        cast({{ dbt.dateadd('day', -2 * outcome_days, 'as_of_date') }} as date) as snapshot_date,
-        true as has_outcome
-    from reporting_dates
-    union all
+    {%- for k in range(training_snapshots) %}
+        select
+            'train' as snapshot_purpose,
+            cast({{ dbt.dateadd('day', -2 * outcome_days - 30 * k, 'as_of_date') }} as date) as snapshot_date,
+            true as has_outcome
+        from reporting_dates
+        union all
+    {%- endfor %}
     select
         'test' as snapshot_purpose,
         cast({{ dbt.dateadd('day', -outcome_days, 'as_of_date') }} as date) as snapshot_date,
@@ -62,24 +72,37 @@ order_facts as (
 
 ranked_answers as (
     select
-        snapshots.snapshot_purpose,
+        snapshots.snapshot_date,
         responses.customer_id,
         responses.nps_category,
         row_number() over (
-            partition by snapshots.snapshot_purpose, responses.customer_id
+            partition by snapshots.snapshot_date, responses.customer_id
             order by responses.responded_at desc, responses.response_id desc
         ) as answer_rank
     from responses
     cross join snapshots
     where
         responses.is_matched
-        and responses.responded_date <= snapshots.snapshot_date
-        and responses.responded_date > {{ dbt.dateadd('day', -180, 'snapshots.snapshot_date') }}
+        and {{ is_within_days_before('responses.responded_date', 'snapshots.snapshot_date', 180) }}
+),
+
+ignored_complaints as (
+    select
+        snapshots.snapshot_date,
+        tickets.customer_id,
+        count(*) as ignored_complaints_last_90d
+    from tickets
+    cross join snapshots
+    where
+        tickets.is_ignored_complaint
+        and tickets.response_due_date <= snapshots.snapshot_date
+        and {{ is_within_days_before('tickets.opened_date', 'snapshots.snapshot_date', 90) }}
+    group by snapshots.snapshot_date, tickets.customer_id
 ),
 
 latest_answers as (
     select
-        snapshot_purpose,
+        snapshot_date,
         customer_id,
         nps_category
     from ranked_answers
@@ -140,6 +163,7 @@ signals as (
         per_customer.late_deliveries_last_180d,
         per_customer.returns_or_failed_payments_last_90d,
         latest_answers.nps_category as latest_nps_category_180d,
+        coalesce(ignored_complaints.ignored_complaints_last_90d, 0) as ignored_complaints_last_90d,
         {{ dbt.datediff('per_customer.last_order_date', 'per_customer.snapshot_date', 'day') }}
             as days_since_last_order,
         {{ dbt.datediff('per_customer.first_order_date', 'per_customer.snapshot_date', 'day') }}
@@ -163,8 +187,12 @@ signals as (
     from per_customer
     left join latest_answers
         on
-            per_customer.snapshot_purpose = latest_answers.snapshot_purpose
+            per_customer.snapshot_date = latest_answers.snapshot_date
             and per_customer.customer_id = latest_answers.customer_id
+    left join ignored_complaints
+        on
+            per_customer.snapshot_date = ignored_complaints.snapshot_date
+            and per_customer.customer_id = ignored_complaints.customer_id
     where per_customer.order_count > 0
 ),
 
@@ -188,6 +216,7 @@ final as (
         returns_or_failed_payments_last_90d,
         is_last_order_late,
         latest_nps_category_180d,
+        ignored_complaints_last_90d,
         is_customer_at_snapshot,
         churned_in_outcome_window,
         -- the churn model's inputs (seed churn_signals names each and its reason code)
@@ -201,7 +230,8 @@ final as (
         orders_last_90d - orders_prior_90d as feature_order_trend,
         coalesce(late_delivery_share_180d, 0) as feature_late_delivery_share,
         case when is_last_order_late then 1 else 0 end as feature_last_order_late,
-        case when latest_nps_category_180d = 'detractor' then 1 else 0 end as feature_recent_detractor
+        case when latest_nps_category_180d = 'detractor' then 1 else 0 end as feature_recent_detractor,
+        case when ignored_complaints_last_90d > 0 then 1 else 0 end as feature_ignored_complaint
     from signals
 )
 

@@ -1,4 +1,7 @@
 {#- Historic CLV of every customer with a counted order, and its three factors. -#}
+{#- A table, not a view: several models and tests read it, and at scale a view is recomputed for each. -#}
+{{ config(materialized='table') }}
+
 with
 
 customer_orders as (

@@ -2,7 +2,22 @@
     One row per customer per calendar month, from the customer's cohort month to the last
     complete month, months without orders included. Every retention mart reads this model,
     so "active", "is a customer", "new", "reactivated" and "churned" exist once.
+
+    Incremental: a customer's month depends only on their orders up to that month's end, so a run
+    rebuilds every month from the earliest month touched since the last run (the month of a late,
+    changed or cancelled order, of the last incremental_lookback_days days, or the first month not
+    yet built) for every customer, carrying each customer's last order before it forward.
+    Whole months keep the batch right for key-based and partition-overwrite strategies alike, and a
+    customer whose first order changes or is cancelled gets their cohort from the orders as they are.
 -#}
+{{ config(
+    materialized='incremental',
+    unique_key='month_start',
+    incremental_strategy=incremental_strategy(),
+    partition_by=incremental_partition_by('month_start'),
+    on_schema_change='fail',
+) }}
+
 with
 
 orders as (
@@ -17,12 +32,48 @@ month_numbers as (
     {{ dbt.generate_series(1200) }}
 ),
 
+built as (
+    {%- if is_incremental() %}
+        select
+            max(month_start) as last_built_month,
+            max(orders_loaded_at) as last_loaded_at,
+            max(last_order_date_in_month) as last_order_date
+        from {{ this }}
+    {%- else %}
+        select
+            cast(null as date) as last_built_month,
+            cast(null as {{ dbt.type_timestamp() }}) as last_loaded_at,
+            cast(null as date) as last_order_date
+    {%- endif %}
+),
+
+touched_months as (
+    select orders.order_month as month_start
+    from orders
+    cross join built
+    where
+        orders.loaded_at > built.last_loaded_at
+        or orders.order_date > {{ dbt.dateadd('day', -(incremental_lookback_days() | int), 'built.last_order_date') }}
+    union all
+    select cast({{ dbt.dateadd('month', 1, 'built.last_built_month') }} as date) as month_start
+    from built
+),
+
+rebuild_from as (
+    select
+        coalesce(
+            (select min(touched_months.month_start) from touched_months), reporting_dates.first_order_month
+        ) as month_start
+    from reporting_dates
+),
+
 counted_orders as (
     select
         orders.customer_id,
         orders.order_month,
         orders.order_date,
-        orders.net_revenue_usd
+        orders.net_revenue_usd,
+        orders.loaded_at
     from orders
     cross join reporting_dates
     where
@@ -30,23 +81,30 @@ counted_orders as (
         and orders.order_month <= reporting_dates.last_complete_month
 ),
 
-customer_months_with_orders as (
-    select
-        customer_id,
-        order_month,
-        count(*) as counted_orders,
-        sum(net_revenue_usd) as net_revenue_usd,
-        max(order_date) as last_order_date_in_month
-    from counted_orders
-    group by customer_id, order_month
-),
-
 cohorts as (
     select
-        customer_id,
-        min(order_month) as cohort_month
-    from customer_months_with_orders
-    group by customer_id
+        counted_orders.customer_id,
+        min(counted_orders.order_month) as cohort_month,
+        max(
+            case when counted_orders.order_month < rebuild_from.month_start then counted_orders.order_date end
+        ) as last_order_date_before_rebuild
+    from counted_orders
+    cross join rebuild_from
+    group by counted_orders.customer_id
+),
+
+customer_months_with_orders as (
+    select
+        counted_orders.customer_id,
+        counted_orders.order_month,
+        count(*) as counted_orders,
+        sum(counted_orders.net_revenue_usd) as net_revenue_usd,
+        max(counted_orders.order_date) as last_order_date_in_month,
+        max(counted_orders.loaded_at) as orders_loaded_at
+    from counted_orders
+    cross join rebuild_from
+    where counted_orders.order_month >= rebuild_from.month_start
+    group by counted_orders.customer_id, counted_orders.order_month
 ),
 
 month_offsets as (
@@ -66,7 +124,10 @@ reporting_months as (
     select cast(calendar_months.month_start as date) as month_start
     from calendar_months
     cross join reporting_dates
-    where calendar_months.month_start <= reporting_dates.last_complete_month
+    cross join rebuild_from
+    where
+        calendar_months.month_start <= reporting_dates.last_complete_month
+        and calendar_months.month_start >= rebuild_from.month_start
 ),
 
 spine as (
@@ -80,7 +141,9 @@ spine as (
             as months_since_first_order,
         coalesce(customer_months_with_orders.counted_orders, 0) as counted_orders,
         cast(coalesce(customer_months_with_orders.net_revenue_usd, 0) as decimal(18, 2)) as net_revenue_usd,
-        customer_months_with_orders.last_order_date_in_month
+        customer_months_with_orders.last_order_date_in_month,
+        customer_months_with_orders.orders_loaded_at,
+        cohorts.last_order_date_before_rebuild
     from cohorts
     inner join reporting_months
         on cohorts.cohort_month <= reporting_months.month_start
@@ -99,9 +162,20 @@ with_last_order as (
         months_since_first_order,
         counted_orders,
         net_revenue_usd,
-        max(last_order_date_in_month) over (
-            partition by customer_id order by month_start rows between unbounded preceding and current row
-        ) as last_order_date_to_month_end
+        last_order_date_in_month,
+        orders_loaded_at,
+        coalesce(
+            max(last_order_date_in_month) over (
+                partition by customer_id order by month_start rows between unbounded preceding and current row
+            ),
+            last_order_date_before_rebuild
+        ) as last_order_date_to_month_end,
+        coalesce(
+            max(last_order_date_in_month) over (
+                partition by customer_id order by month_start rows between unbounded preceding and 1 preceding
+            ),
+            last_order_date_before_rebuild
+        ) as last_order_date_to_month_start
     from spine
 ),
 
@@ -114,29 +188,16 @@ with_status as (
         months_since_first_order,
         counted_orders,
         net_revenue_usd,
+        last_order_date_in_month,
+        orders_loaded_at,
         last_order_date_to_month_end,
         counted_orders > 0 as is_active,
-        {{ is_customer_at('last_order_date_to_month_end', 'month_end') }} as is_customer_at_month_end
-    from with_last_order
-),
-
-with_start as (
-    select
-        customer_id,
-        cohort_month,
-        month_start,
-        month_end,
-        months_since_first_order,
-        counted_orders,
-        net_revenue_usd,
-        last_order_date_to_month_end,
-        is_active,
-        is_customer_at_month_end,
-        coalesce(
-            lag(is_customer_at_month_end) over (partition by customer_id order by month_start), false
-        ) as is_customer_at_month_start,
+        {{ is_customer_at(
+            'last_order_date_to_month_start', dbt.dateadd('day', -1, 'month_start')
+        ) }} as is_customer_at_month_start,
+        {{ is_customer_at('last_order_date_to_month_end', 'month_end') }} as is_customer_at_month_end,
         month_start = cohort_month as is_new
-    from with_status
+    from with_last_order
 ),
 
 final as (
@@ -148,6 +209,8 @@ final as (
         months_since_first_order,
         counted_orders,
         net_revenue_usd,
+        last_order_date_in_month,
+        orders_loaded_at,
         last_order_date_to_month_end,
         is_active,
         is_customer_at_month_start,
@@ -155,7 +218,7 @@ final as (
         is_new,
         not is_new and not is_customer_at_month_start and is_customer_at_month_end as is_reactivated,
         is_customer_at_month_start and not is_customer_at_month_end as is_churned
-    from with_start
+    from with_status
 )
 
 select * from final

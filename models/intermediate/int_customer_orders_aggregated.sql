@@ -1,3 +1,6 @@
+{#- A table, not a view: several models and tests read it, and at scale a view is recomputed for each. -#}
+{{ config(materialized='table') }}
+
 with
 
 orders as (

@@ -1,5 +1,8 @@
 {#- One row per customer and day with at least one counted order: the purchases of the CLV models,
     which count a day's orders as one purchase (as Fader, Hardie & Lee count CDNOW purchases). -#}
+{#- A table, not a view: several models and tests read it, and at scale a view is recomputed for each. -#}
+{{ config(materialized='table') }}
+
 with
 
 orders as (

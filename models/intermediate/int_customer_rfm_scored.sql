@@ -1,4 +1,7 @@
 {#- RFM scores and named segment of every customer with a counted order, as of the reporting date. -#}
+{#- A table, not a view: several models and tests read it, and at scale a view is recomputed for each. -#}
+{{ config(materialized='table') }}
+
 with
 
 customer_orders as (

@@ -4,6 +4,9 @@
       clv_holdout_end_date are counted as the holdout that fct_clv_holdout compares with.
     A purchase is a day with a counted order (a day's orders are one purchase, as in the papers);
     its value is that day's net revenue. Times are in units of clv_time_unit_days days. -#}
+{#- A table, not a view: several models and tests read it, and at scale a view is recomputed for each. -#}
+{{ config(materialized='table') }}
+
 with
 
 purchase_days as (

@@ -1,3 +1,17 @@
+{#-
+    Incremental: a run rebuilds every order day touched since the last run, that is each day with
+    an order whose latest version was loaded after the newest load already built (a late order, a
+    status change, a refund a week later) and the last incremental_lookback_days days. Whole days
+    keep the batch right for key-based and partition-overwrite strategies alike.
+-#}
+{{ config(
+    materialized='incremental',
+    unique_key='order_id',
+    incremental_strategy=incremental_strategy(),
+    partition_by=incremental_partition_by('order_date'),
+    on_schema_change='fail',
+) }}
+
 with
 
 orders as (
@@ -12,30 +26,79 @@ currency_rates as (
     select * from {{ ref('currency_rates') }}
 ),
 
+dated as (
+    select
+        order_id,
+        customer_id,
+        order_status,
+        currency_code,
+        ordered_at,
+        cast(ordered_at as date) as order_date,
+        promised_delivery_date,
+        actual_delivery_date,
+        gross_amount,
+        discount_amount,
+        refunded_amount,
+        loaded_at
+    from orders
+),
+
+built as (
+    {%- if is_incremental() %}
+        select
+            max(loaded_at) as last_loaded_at,
+            max(order_date) as last_order_date
+        from {{ this }}
+    {%- else %}
+        select
+            cast(null as {{ dbt.type_timestamp() }}) as last_loaded_at,
+            cast(null as date) as last_order_date
+    {%- endif %}
+),
+
+touched_days as (
+    select distinct dated.order_date
+    from dated
+    cross join built
+    where
+        dated.loaded_at > built.last_loaded_at
+        or dated.order_date > {{ dbt.dateadd('day', -(incremental_lookback_days() | int), 'built.last_order_date') }}
+),
+
+batch as (
+    select dated.*
+    from dated
+    cross join built
+    where
+        built.last_loaded_at is null
+        or dated.order_date in (select touched_days.order_date from touched_days)
+),
+
 final as (
     select
-        orders.order_id,
-        orders.customer_id,
-        orders.order_status,
+        batch.order_id,
+        batch.customer_id,
+        batch.order_status,
         order_statuses.counts_as_order,
-        orders.currency_code,
-        orders.ordered_at,
-        cast(orders.ordered_at as date) as order_date,
-        cast({{ dbt.date_trunc('month', 'orders.ordered_at') }} as date) as order_month,
-        orders.promised_delivery_date,
-        orders.actual_delivery_date,
-        {{ to_usd('orders.gross_amount', 'currency_rates.usd_per_unit') }} as gross_amount_usd,
-        {{ to_usd('orders.discount_amount', 'currency_rates.usd_per_unit') }} as discount_amount_usd,
-        {{ to_usd('orders.refunded_amount', 'currency_rates.usd_per_unit') }} as refunded_amount_usd,
+        batch.currency_code,
+        batch.ordered_at,
+        batch.order_date,
+        cast({{ dbt.date_trunc('month', 'batch.ordered_at') }} as date) as order_month,
+        batch.promised_delivery_date,
+        batch.actual_delivery_date,
+        {{ to_usd('batch.gross_amount', 'currency_rates.usd_per_unit') }} as gross_amount_usd,
+        {{ to_usd('batch.discount_amount', 'currency_rates.usd_per_unit') }} as discount_amount_usd,
+        {{ to_usd('batch.refunded_amount', 'currency_rates.usd_per_unit') }} as refunded_amount_usd,
         {{ to_usd(
-            net_revenue('orders.gross_amount', 'orders.discount_amount', 'orders.refunded_amount'),
+            net_revenue('batch.gross_amount', 'batch.discount_amount', 'batch.refunded_amount'),
             'currency_rates.usd_per_unit'
-        ) }} as net_revenue_usd
-    from orders
+        ) }} as net_revenue_usd,
+        batch.loaded_at
+    from batch
     left join order_statuses
-        on orders.order_status = order_statuses.order_status
+        on batch.order_status = order_statuses.order_status
     left join currency_rates
-        on orders.currency_code = currency_rates.currency_code
+        on batch.currency_code = currency_rates.currency_code
 )
 
 select * from final

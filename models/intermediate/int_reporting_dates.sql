@@ -1,4 +1,7 @@
 {#- One row: the date everything is reported as of, and the last complete month. -#}
+{#- A table, not a view: several models and tests read it, and at scale a view is recomputed for each. -#}
+{{ config(materialized='table') }}
+
 with
 
 orders as (

@@ -13,6 +13,7 @@ final as (
         cast(fitted.training_mean as {{ type_double() }}) as training_mean,
         cast(fitted.training_sd as {{ type_double() }}) as training_sd,
         cast(fitted.snapshot_date as date) as training_snapshot_date,
+        cast(fitted.training_snapshots as integer) as training_snapshots,
         cast(fitted.customers_trained as integer) as customers_trained,
         cast(fitted.churn_rate_trained as {{ type_double() }}) as churn_rate_trained,
         cast(fitted.log_likelihood as {{ type_double() }}) as log_likelihood,

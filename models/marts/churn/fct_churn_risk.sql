@@ -28,6 +28,7 @@ final as (
         cast(signals.net_revenue_prior_90d as decimal(18, 2)) as net_revenue_prior_90d_usd,
         cast(signals.late_delivery_share_180d as {{ type_double() }}) as late_delivery_share_180d,
         cast(signals.returns_or_failed_payments_last_90d as integer) as returns_or_failed_payments_last_90d,
+        cast(signals.ignored_complaints_last_90d as integer) as ignored_complaints_last_90d,
         cast(predicted_clv.probability_alive as {{ type_double() }}) as probability_alive,
         cast(scored.churn_risk_score as {{ type_double() }}) as churn_risk_score,
         cast({{ risk_band('scored.churn_risk_score') }} as {{ dbt.type_string() }}) as risk_band,

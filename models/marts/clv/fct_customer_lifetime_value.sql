@@ -39,11 +39,15 @@ purchasers as (
         rfm.rfm_segment,
         customer_orders.order_count,
         customer_orders.net_revenue_usd,
-        {{ observed_customer_years('customer_orders.first_order_date', 'reporting_dates.as_of_date') }}
-            as observed_years,
+        -- decimals, so the segment sums below are exact and the same in every build (float sums
+        -- depend on the order a parallel aggregate meets the rows in)
+        cast(
+            {{ observed_customer_years('customer_orders.first_order_date', 'reporting_dates.as_of_date') }}
+            as decimal(18, 9)
+        ) as observed_years,
         coalesce(churn_exposure.months_exposed, 0) as months_exposed,
         coalesce(churn_exposure.churn_events, 0) as churn_events,
-        predicted.predicted_clv_usd
+        cast(predicted.predicted_clv_usd as decimal(18, 9)) as predicted_clv_usd
     from customer_orders
     inner join customers
         on customer_orders.customer_id = customers.customer_id

@@ -33,6 +33,11 @@ survey_responses as (
     select * from {{ ref('int_survey_responses_enriched') }}
 ),
 
+loyalty_tiers as (
+    select * from {{ ref('int_customer_loyalty_tiers_assigned') }}
+    where snapshot_purpose = 'current'
+),
+
 ranked_survey_responses as (
     select
         customer_id,
@@ -81,6 +86,8 @@ joined as (
         predicted_clv.probability_alive,
         predicted_clv.predicted_clv_usd,
         churn_risk.churn_risk_score,
+        loyalty_tiers.loyalty_tier,
+        loyalty_tiers.trailing_365d_net_revenue_usd,
         latest_survey_responses.latest_nps_score,
         latest_survey_responses.latest_nps_category,
         latest_survey_responses.latest_responded_at
@@ -97,6 +104,8 @@ joined as (
         on customers.customer_id = churn_risk.customer_id
     left join latest_survey_responses
         on customers.customer_id = latest_survey_responses.customer_id
+    left join loyalty_tiers
+        on customers.customer_id = loyalty_tiers.customer_id
     cross join reporting_dates
 ),
 
@@ -131,6 +140,8 @@ final as (
             case when churn_risk_score is not null then {{ risk_band('churn_risk_score') }} end
             as {{ dbt.type_string() }}
         ) as churn_risk_band,
+        cast(loyalty_tier as {{ dbt.type_string() }}) as loyalty_tier,
+        cast(coalesce(trailing_365d_net_revenue_usd, 0) as decimal(18, 2)) as trailing_365d_net_revenue_usd,
         cast(latest_nps_score as integer) as latest_nps_score,
         cast(latest_nps_category as {{ dbt.type_string() }}) as latest_nps_category,
         latest_responded_at,

@@ -1,0 +1,235 @@
+"""The benchmark: the warehouse build against the floor, pandas and a one-day incremental run.
+
+`run_bench` generates data at one scale, holds back its last day as an increment
+(scripts/increment.py), then times, each step in its own child process:
+
+1. build: `warehouse load` + `dbt build` on a new DuckDB file (every model and data test; unit
+   tests, which do not depend on the data, run in make test instead);
+2. floor: the same marts by hand-written DuckDB SQL straight from the raw files (scripts/floor.py);
+3. pandas: the same marts in vectorised pandas (scripts/pandas_marts.py);
+4. incremental: the increment's files appended, then `warehouse load` + `dbt build` again.
+
+Every variant fits the CLV models with the same scripts/clv code (BG/NBD + Gamma-Gamma, scoring and
+backtest): the comparison measures how each computes the marts and the fit inputs. Peak memory
+per step is the child's maximum resident set size, from the rusage that os.wait4 returns for it
+(the struct resource.getrusage fills for children). Results go to a table and reports/bench.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from scripts.config import DB_PATH_ENV, PROJECT_ROOT
+from scripts.generate import customers_for_orders
+from scripts.increment import split_increment
+
+BIN = Path(sys.executable).parent
+DEFAULT_ORDERS = 10_000_000
+DEFAULT_REPORT = PROJECT_ROOT / "reports" / "bench.json"
+DEFAULT_WORK_DIR = PROJECT_ROOT / "data" / "bench"
+STEPS = ("build", "floor", "pandas", "incremental")
+TARGETS = {
+    "build_over_floor": ("build ≤ 2 × floor", lambda r: r.ratios["build_over_floor"] <= 2.0),
+    "build_faster_than_pandas": ("build faster than pandas", lambda r: r.ratios["pandas_over_build"] > 1.0),
+    "incremental_over_build": ("incremental ≤ 10% of build", lambda r: r.ratios["incremental_over_build"] <= 0.10),
+    "peak_memory": ("peak memory < 4 GB", lambda r: max(r.peak_rss_mb.values()) < 4096),
+}
+CLV_NOTE = ("CLV: every variant fits BG/NBD and Gamma-Gamma (scoring and backtest) with the same scripts/clv "
+            "code; the variants differ in how they compute the marts and the fit inputs.")
+
+
+class StepFailed(RuntimeError):
+    """A benchmark step's child process exited non-zero."""
+
+
+@dataclass(frozen=True)
+class Measured:
+    seconds: float
+    peak_rss_mb: float
+    cpu_seconds: float
+    """User + system CPU time of the child and its waited-for descendants: unlike wall time, hardly
+    changed by other work on a shared machine."""
+
+
+def run_child(command: list[str], env: dict[str, str], log: Path) -> Measured:
+    """Run one command as a child process; its wall time and peak RSS (from its rusage)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a") as out:
+        out.write(f"$ {' '.join(command)}\n")
+        out.flush()
+        started = time.perf_counter()
+        child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=PROJECT_ROOT)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise StepFailed(f"{' '.join(command[:3])} ... exited {child.returncode}; see {log}")
+    return Measured(seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)  # ru_maxrss: KiB on Linux
+
+
+@dataclass
+class BenchResult:
+    orders: int
+    rows: dict[str, int]
+    build_s: float
+    floor_s: float
+    pandas_s: float
+    incremental_s: float
+    peak_rss_mb: dict[str, float]
+    ratios: dict[str, float]
+    targets_met: dict[str, bool]
+    detail: dict = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+def ratios(build: float, floor: float, pandas: float, incremental: float) -> dict[str, float]:
+    return {
+        "build_over_floor": round(build / floor, 3),
+        "pandas_over_build": round(pandas / build, 3),
+        "incremental_over_build": round(incremental / build, 3),
+    }
+
+
+def slowest_nodes(target_dir: Path, count: int = 8) -> list[dict]:
+    """The slowest dbt nodes of the last run, from run_results.json."""
+    path = target_dir / "run_results.json"
+    if not path.is_file():
+        return []
+    results = json.loads(path.read_text())["results"]
+    ranked = sorted(results, key=lambda r: r["execution_time"], reverse=True)[:count]
+    return [{"node": r["unique_id"].split(".", 2)[-1], "seconds": round(r["execution_time"], 2)} for r in ranked]
+
+
+def raw_rows(data_dir: Path) -> dict[str, int]:
+    import duckdb
+
+    with duckdb.connect() as con:
+        return {entity: con.execute(f"select count(*) from read_parquet('{data_dir / entity}/*.parquet')").fetchone()[0]
+                for entity in ("customers", "orders", "survey_responses")}
+
+
+def run_bench(orders: int, work_dir: Path, on_step: Callable[[str], None] = lambda _: None,
+              seed: int = 42) -> BenchResult:
+    """Generate `orders` orders' worth of data under `work_dir` and measure the four steps."""
+    if work_dir.exists():
+        shutil.rmtree(work_dir)
+    data_dir = work_dir / "raw"
+    increment_dir = work_dir / "increment"
+    db = work_dir / "warehouse.duckdb"
+    log = work_dir / "bench.log"
+    env = {**os.environ, DB_PATH_ENV: str(db), "DBT_PROFILES_DIR": str(PROJECT_ROOT),
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "PYTHONPATH": str(PROJECT_ROOT)}
+    warehouse = str(BIN / "warehouse")
+    python = sys.executable
+
+    def dbt() -> list[str]:
+        # Unit tests check the SQL on fixed inputs, whatever the data: dbt recommends running them in
+        # development and CI (make test does), not in production builds, so the bench leaves them out.
+        # Data tests run. One target path, so the incremental run reuses the full build's parse.
+        return [str(BIN / "dbt"), "build", "--exclude-resource-type", "unit_test", "--project-dir",
+                str(PROJECT_ROOT), "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")]
+
+    on_step("generate")
+    generated = run_child([warehouse, "generate", "--orders", str(orders), "--seed", str(seed), "--out",
+                           str(data_dir)], env, log)
+    increment = split_increment(data_dir, increment_dir, days=1)
+    rows = raw_rows(data_dir)
+
+    on_step("build")
+    load = run_child([warehouse, "load", "--data-dir", str(data_dir)], env, log)
+    dbt_build = run_child(dbt(), env, log)
+    slowest_build = slowest_nodes(work_dir / "target")
+    on_step("floor")
+    floor = run_child([python, "-m", "scripts.bench", "floor", str(data_dir)], env, log)
+    on_step("pandas")
+    pandas = run_child([python, "-m", "scripts.bench", "pandas", str(data_dir)], env, log)
+    on_step("incremental")
+    shutil.copytree(increment_dir, data_dir, dirs_exist_ok=True)
+    incremental_load = run_child([warehouse, "load", "--data-dir", str(data_dir)], env, log)
+    incremental_dbt = run_child(dbt(), env, log)
+
+    build_s = load.seconds + dbt_build.seconds
+    incremental_s = incremental_load.seconds + incremental_dbt.seconds
+    cpu = {
+        "build": load.cpu_seconds + dbt_build.cpu_seconds, "floor": floor.cpu_seconds,
+        "pandas": pandas.cpu_seconds, "incremental": incremental_load.cpu_seconds + incremental_dbt.cpu_seconds,
+    }
+    result = BenchResult(
+        orders=orders,
+        rows=rows,
+        build_s=round(build_s, 2),
+        floor_s=round(floor.seconds, 2),
+        pandas_s=round(pandas.seconds, 2),
+        incremental_s=round(incremental_s, 2),
+        peak_rss_mb={
+            "build": round(max(load.peak_rss_mb, dbt_build.peak_rss_mb), 1),
+            "floor": round(floor.peak_rss_mb, 1),
+            "pandas": round(pandas.peak_rss_mb, 1),
+            "incremental": round(max(incremental_load.peak_rss_mb, incremental_dbt.peak_rss_mb), 1),
+        },
+        ratios=ratios(build_s, floor.seconds, pandas.seconds, incremental_s),
+        targets_met={},
+        detail={
+            "cpu_s": {step: round(value, 2) for step, value in cpu.items()},
+            "cpu_ratios": ratios(cpu["build"], cpu["floor"], cpu["pandas"], cpu["incremental"]),
+            "load_average_1m": round(os.getloadavg()[0], 2),
+            "generate_s": round(generated.seconds, 2),
+            "load_s": round(load.seconds, 2),
+            "dbt_build_s": round(dbt_build.seconds, 2),
+            "incremental_load_s": round(incremental_load.seconds, 2),
+            "incremental_dbt_build_s": round(incremental_dbt.seconds, 2),
+            "increment": {"day": increment.first_day.isoformat(), "new_rows": increment.new_rows,
+                          "late_orders": increment.late_orders, "changed_orders": increment.changed_orders},
+            "slowest_build_nodes": slowest_build,
+            "slowest_incremental_nodes": slowest_nodes(work_dir / "target"),
+            "customers_requested": customers_for_orders(orders),
+            "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+            "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "note": CLV_NOTE,
+        },
+    )
+    result.targets_met = {name: bool(check(result)) for name, (_, check) in TARGETS.items()}
+    return result
+
+
+def write_report(result: BenchResult, path: Path) -> list[dict]:
+    """Add one scale's result to the report (replacing an earlier run at the same scale); sorted by orders."""
+    runs = json.loads(path.read_text()) if path.is_file() else []
+    runs = [r for r in runs if r.get("orders") != result.orders] + [result.as_json()]
+    runs.sort(key=lambda r: r["orders"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(runs, indent=2) + "\n")
+    return runs
+
+
+def _worker(step: str, data_dir: Path) -> None:
+    """A variant in this process (the bench runs it as a child to time it and read its peak memory)."""
+    if step == "floor":
+        import duckdb
+
+        from scripts.floor import compute_floor
+
+        with duckdb.connect() as con:
+            compute_floor(con, data_dir)
+    elif step == "pandas":
+        from scripts.pandas_marts import compute_pandas
+
+        compute_pandas(data_dir)
+    else:
+        raise SystemExit(f"unknown step {step!r}: floor or pandas")
+
+
+if __name__ == "__main__":
+    _worker(sys.argv[1], Path(sys.argv[2]))

@@ -1,0 +1,62 @@
+"""The benchmark's measuring and reporting (the benchmark itself runs with make bench, not here)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from scripts.bench import TARGETS, BenchResult, StepFailed, ratios, run_child, write_report
+
+STEP_KEYS = {"build", "floor", "pandas", "incremental"}
+
+
+def result(orders: int, build: float = 100.0) -> BenchResult:
+    r = BenchResult(
+        orders=orders, rows={"orders": orders}, build_s=build, floor_s=60.0, pandas_s=150.0, incremental_s=8.0,
+        peak_rss_mb={"build": 900.0, "floor": 700.0, "pandas": 5000.0, "incremental": 500.0},
+        ratios=ratios(build, 60.0, 150.0, 8.0), targets_met={},
+    )
+    r.targets_met = {name: check(r) for name, (_, check) in TARGETS.items()}
+    return r
+
+
+def test_ratios_and_targets() -> None:
+    r = result(1_000, build=100.0)
+    assert r.ratios == {"build_over_floor": 1.667, "pandas_over_build": 1.5, "incremental_over_build": 0.08}
+    assert r.targets_met == {"build_over_floor": True, "build_faster_than_pandas": True,
+                             "incremental_over_build": True, "peak_memory": False}
+    slow = result(1_000, build=140.0)
+    assert not slow.targets_met["build_over_floor"] and slow.targets_met["build_faster_than_pandas"]
+
+
+def test_report_keeps_one_run_per_scale_sorted_by_orders(tmp_path: Path) -> None:
+    report = tmp_path / "reports" / "bench.json"
+    write_report(result(1_000_000), report)
+    write_report(result(100_000), report)
+    runs = write_report(result(1_000_000, build=90.0), report)
+    assert [r["orders"] for r in runs] == [100_000, 1_000_000]
+    assert json.loads(report.read_text()) == runs
+    latest = runs[1]
+    assert latest["build_s"] == 90.0
+    for key in ("orders", "build_s", "floor_s", "pandas_s", "incremental_s"):
+        assert key in latest
+    assert set(latest["peak_rss_mb"]) == STEP_KEYS
+    assert set(latest["ratios"]) == {"build_over_floor", "pandas_over_build", "incremental_over_build"}
+
+
+def test_a_child_reports_its_own_peak_memory_and_time(tmp_path: Path) -> None:
+    allocate = "import time; block = bytearray(300 * 1024 * 1024); time.sleep(0.2)"
+    big = run_child([sys.executable, "-c", allocate], dict(os.environ), tmp_path / "log")
+    small = run_child([sys.executable, "-c", "pass"], dict(os.environ), tmp_path / "log")
+    assert big.peak_rss_mb > 300 > small.peak_rss_mb
+    assert big.seconds >= 0.2 and big.cpu_seconds > 0
+    assert "$ " in (tmp_path / "log").read_text()
+
+
+def test_a_failing_child_names_its_log(tmp_path: Path) -> None:
+    with pytest.raises(StepFailed, match="exited 3"):
+        run_child([sys.executable, "-c", "raise SystemExit(3)"], dict(os.environ), tmp_path / "log")
