@@ -126,3 +126,8 @@ def test_contract_types_are_spelt_for_every_engine(models: dict) -> None:
                 if not CONTRACT_TYPES.fullmatch(column.get("data_type") or "")]
     assert not misspelt, f"contract types not in PostgreSQL's spelling: {misspelt}"
 
+
+def test_unit_test_names_fit_a_postgres_identifier(manifest: dict) -> None:
+    """dbt names a unit test's relation after the test; PostgreSQL cuts identifiers at 63 bytes and dbt refuses longer."""
+    long_names = [test["name"] for test in manifest["unit_tests"].values() if len(test["name"]) > 63]
+    assert not long_names, f"unit test names longer than 63 characters (PostgreSQL's limit): {long_names}"
