@@ -1,12 +1,21 @@
 -- The churn model tables come from the current signals and seed churn_signals: the fit has one term
 -- per signal of the seed plus the intercept, learned from exactly the customers at the training
--- snapshot on its date, and every customer of every snapshot has one score. On PostgreSQL and Spark
+-- snapshots (the latest of them its date), and every customer of the test and current snapshots has
+-- one score (training snapshots are only fitted on). On PostgreSQL and Spark
 -- `warehouse fit-models` writes these tables beside dbt, so this also catches a fit left over from
 -- older data.
 with
 
 signals as (
     select * from {{ ref('int_customer_churn_signals_computed') }}
+),
+
+scored_signals as (
+    select
+        snapshot_purpose,
+        customer_id
+    from signals
+    where snapshot_purpose <> 'train'
 ),
 
 seed_signals as (
@@ -37,7 +46,7 @@ fits as (
 ),
 
 fit_problems as (
-    select 'the churn fit did not learn from the customers at the training snapshot' as problem
+    select 'the churn fit did not learn from the customers at the training snapshots' as problem
     from fits
     cross join trained
     where
@@ -61,13 +70,13 @@ term_problems as (
 ),
 
 score_problems as (
-    select 'a customer of a snapshot has no score, or a score no customer' as problem
-    from signals
+    select 'a customer of a scored snapshot has no score, or a score no customer' as problem
+    from scored_signals
     full outer join scored
         on
-            signals.snapshot_purpose = scored.snapshot_purpose
-            and signals.customer_id = scored.customer_id
-    where signals.customer_id is null or scored.customer_id is null
+            scored_signals.snapshot_purpose = scored.snapshot_purpose
+            and scored_signals.customer_id = scored.customer_id
+    where scored_signals.customer_id is null or scored.customer_id is null
 )
 
 select problem from fit_problems
