@@ -66,7 +66,19 @@ touched_days as (
 ),
 
 batch as (
-    select dated.*
+    select
+        dated.order_id,
+        dated.customer_id,
+        dated.order_status,
+        dated.currency_code,
+        dated.ordered_at,
+        dated.order_date,
+        dated.promised_delivery_date,
+        dated.actual_delivery_date,
+        dated.gross_amount,
+        dated.discount_amount,
+        dated.refunded_amount,
+        dated.loaded_at
     from dated
     cross join built
     where
