@@ -138,6 +138,8 @@ class EngineWarehouse:
     target: str
     environment: dict[str, str]
     result: BuildResult
+    work: Path
+    """dbt's target/ and logs/ of the build (a later dbt run there parses partially)."""
 
     def query(self, sql: str) -> QueryResult:
         with env(**self.environment), connect(self.target) as warehouse:
@@ -155,7 +157,7 @@ def build_on_engine(target: str, built: BuiltWarehouse, work: Path, environment:
         result = build(target, dbt_invoker(work, environment), connect)
     seconds.update({step.name: step.seconds for step in result.steps})
     BUILD_SECONDS[target] = seconds
-    return EngineWarehouse(target, environment, result)
+    return EngineWarehouse(target, environment, result, work)
 
 
 def duckdb_marts(built: BuiltWarehouse) -> Callable[[str], QueryResult]:
