@@ -1,7 +1,9 @@
 # Two commands on a fresh machine:
 #   make build   set up, generate demo data, publish it (load + dbt build + tests in a work copy,
 #                then swap it in for BI), write the HTML dashboard
-#   make test    set up, lint SQL, run the whole pytest suite (which builds small data with dbt)
+#   make test    set up, lint SQL, run the whole pytest suite (which builds small data with dbt,
+#                on DuckDB and on a throwaway PostgreSQL 15 cluster)
+# and for Spark, whose start-up is slow: make test-spark
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -21,12 +23,15 @@ DASHBOARD := reports/$(basename $(notdir $(DB_PATH))).html
 CHROMIUM := /usr/bin/chromium
 # The papers' backtest: calibration to 1997-09-30 (39 weeks), holdout to 1998-06-30 (39 weeks).
 CDNOW_VARS := {clv_calibration_end_date: "1997-09-30", clv_holdout_end_date: "1998-06-30", clv_time_unit_days: 7}
+# The PostgreSQL 15 server binaries the tests start a throwaway cluster with (Debian package postgresql-15).
+PG_BIN ?= /usr/lib/postgresql/15/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup build generate load dbt-build publish report docs cdnow bench test lint clean
+.PHONY: help setup build generate load dbt-build publish report docs cdnow bench test lint clean postgres-server \
+	test-spark build-postgres build-spark
 
 help:
 	@echo "make build   set up, generate demo data, publish it to $(DB_PATH), write $(DASHBOARD)"
@@ -35,6 +40,8 @@ help:
 	@echo "make docs    dbt docs as one static HTML file: reports/dbt-docs.html"
 	@echo "make bench   time build vs floor, pandas and an incremental run (BENCH_ORDERS=10000000)"
 	@echo "make lint    sqlfluff lint only;  make clean  remove built files"
+	@echo "make test-spark   build the test data on Spark (local mode) and compare every mart with DuckDB"
+	@echo "make build-postgres / build-spark   make build, then the same marts on that target (README)"
 
 # uv itself comes from PyPI into a private tools venv, so nothing is needed on PATH but python3.
 $(UV):
@@ -77,6 +84,13 @@ docs: setup
 	@mkdir -p reports && cp target/static_index.html reports/dbt-docs.html
 	@echo "dbt docs: reports/dbt-docs.html (one file; open it in a browser)"
 
+# The same marts on PostgreSQL (a server at PGHOST/PGPORT/PGDATABASE) or on Spark in local mode: load
+# into DuckDB as always, copy the validated raw tables over, build there with the CLV fit beside dbt.
+build-postgres build-spark: build-%: generate load
+	$(BIN)/warehouse export-raw --target $*
+	$(BIN)/warehouse build --target $*
+	$(BIN)/warehouse report --target $*
+
 # The real CDNOW data set, built into its own warehouse file with the same models.
 cdnow: setup
 	$(BIN)/warehouse import-cdnow --out $(CDNOW_DIR)
@@ -92,8 +106,19 @@ bench: setup
 lint: setup
 	$(BIN)/sqlfluff lint models $(wildcard data-tests analyses)
 
-test: lint $(CHROMIUM)
-	$(BIN)/pytest
+# The tests start their own PostgreSQL cluster from these binaries; install them when missing (as root).
+postgres-server:
+	@if [ ! -x $(PG_BIN)/pg_ctl ]; then \
+		echo "PostgreSQL 15 server not found in $(PG_BIN): installing Debian package postgresql-15"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15; \
+	fi
+
+test: lint postgres-server $(CHROMIUM)
+	WAREHOUSE_PG_BIN=$(PG_BIN) $(BIN)/pytest
+
+# Spark in local mode (pyspark, Java 17): the small data set built there and compared with DuckDB.
+test-spark: setup
+	$(BIN)/pytest --spark -m spark
 
 $(CHROMIUM):
 	apt-get update -qq

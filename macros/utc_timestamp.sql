@@ -6,6 +6,7 @@
     {{ return(adapter.dispatch('utc_timestamp', 'retention_warehouse')(column)) }}
 {%- endmacro %}
 
+{#- PostgreSQL (and any engine with the SQL standard's `at time zone`): timestamptz to UTC wall time. -#}
 {% macro default__utc_timestamp(column) -%}
     cast(({{ column }}) at time zone 'UTC' as timestamp)
 {%- endmacro %}
@@ -17,6 +18,7 @@
     make_timestamp(epoch_us({{ column }}))
 {%- endmacro %}
 
+{#- Spark: its timestamps are instants shown in the session time zone (UTC in profiles.yml). -#}
 {% macro spark__utc_timestamp(column) -%}
     to_utc_timestamp({{ column }}, 'UTC')
 {%- endmacro %}

@@ -1,4 +1,4 @@
-"""The `warehouse` command line: generate, load and validate raw data; report; benchmark.
+"""The `warehouse` command line: generate, load and validate raw data; build and report on any target; benchmark.
 
 Exit codes: 0 ok, 1 a data problem was found, 2 a usage error.
 """
@@ -22,11 +22,14 @@ from scripts.bench import CLV_NOTE, DEFAULT_ORDERS, DEFAULT_REPORT, DEFAULT_WORK
 from scripts.bench import run_bench, write_report
 from scripts.cdnow import CdnowError, import_cdnow
 from scripts.config import DB_PATH_ENV, DEFAULT_DATA_DIR, PROJECT_ROOT, db_path
+from scripts.engines import (EngineStepError, StepResult, build, export_raw, fit_models, parse_vars, project_vars,
+                             raw_tables)
 from scripts.generate import GeneratorConfig, customers_for_orders, generate
 from scripts.load import FileError, FileResult, LoadReport, discover_files, load_directory
 from scripts.publish import PUBLISH_STRATEGIES, PublishError, PublishOutcome
 from scripts.dashboard import render
 from scripts.report import headline
+from scripts.targets import TARGETS, MissingTableError, TargetError, connect, describe, profiles_dir
 
 app = typer.Typer(
     help="Customer-retention warehouse: generate or import raw data, validate and load it, report on the marts.",
@@ -38,6 +41,21 @@ DATA_PROBLEM = 1
 USAGE_ERROR = 2
 
 DataDir = Annotated[Path, typer.Option("--data-dir", help="Folder with one subfolder per entity.")]
+Target = Annotated[str, typer.Option("--target", help=f"Output of profiles.yml: {', '.join(TARGETS)}.")]
+ServerTarget = Annotated[str, typer.Option("--target", help="postgres or spark (outputs of profiles.yml).")]
+Vars = Annotated[Optional[str], typer.Option("--vars", help="dbt vars as YAML, e.g. '{as_of_date: 2025-06-30}'.")]
+
+
+def _check_target(target: str, allowed: tuple[str, ...] = TARGETS) -> None:
+    if target not in allowed:
+        raise typer.BadParameter(f"--target must be one of {', '.join(allowed)}, got '{target}'")
+
+
+def _vars(text: str | None) -> dict:
+    try:
+        return parse_vars(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
 
 
 def _progress() -> Progress:
@@ -305,11 +323,11 @@ def import_cdnow_command(
         console.print(f"wrote {path}")
 
 
-def _built_warehouse() -> Path:
+def _built_warehouse(hint: str = "build the warehouse first (make build)") -> Path:
     """The warehouse file the read-only commands open; exit 1 when it has not been built yet."""
     path = db_path()
     if not path.is_file():
-        console.print(f"[red]error:[/red] {path} does not exist: build the warehouse first (make build)")
+        console.print(f"[red]error:[/red] {path} does not exist: {hint}")
         raise typer.Exit(DATA_PROBLEM)
     return path
 
@@ -317,8 +335,10 @@ def _built_warehouse() -> Path:
 @app.command("report")
 def report_command(
     output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    target: Target = "duckdb",
     html_path: Annotated[
-        Optional[Path], typer.Option("--html", help="Dashboard file (default reports/<warehouse file name>.html).")
+        Optional[Path],
+        typer.Option("--html", help="Dashboard file (default reports/<warehouse file name>.html, reports/<target>.html)."),
     ] = None,
 ) -> None:
     """Headline numbers from the published marts, and the HTML dashboard of them.
@@ -328,14 +348,21 @@ def report_command(
     """
     if output_format not in ("table", "json"):
         raise typer.BadParameter("--format must be table or json")
-    path = _built_warehouse()
-    html_path = html_path or Path("reports") / f"{path.stem}.html"
+    _check_target(target)
+    html_path = html_path or Path("reports") / (f"{db_path().stem}.html" if target == "duckdb" else f"{target}.html")
     try:
-        with duckdb.connect(str(path), read_only=True) as con:
-            numbers = headline(con)
-            page = render(con, str(path))
-    except duckdb.CatalogException as exc:
-        console.print(f"[red]error:[/red] {path} has no built marts: {str(exc).splitlines()[0]}")
+        path = describe(target)
+        with connect(target, read_only=True) as warehouse:
+            def query(sql: str) -> list[tuple]:
+                return warehouse.query(sql).rows
+
+            numbers = headline(query)
+            page = render(query, path)
+    except MissingTableError as exc:
+        console.print(f"[red]error:[/red] {path} has no built marts: {exc}")
+        raise typer.Exit(DATA_PROBLEM) from exc
+    except TargetError as exc:
+        console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(DATA_PROBLEM) from exc
     html_path.parent.mkdir(parents=True, exist_ok=True)
     html_path.write_text(page, encoding="utf-8")
@@ -425,6 +452,105 @@ def evaluate_churn_command(
         coefficients.add_row(term, code or "", f"{coefficient:+.4f}",
                              "" if standardized is None else f"{standardized:+.4f}")
     console.print(coefficients)
+
+
+@app.command("export-raw")
+def export_raw_command(target: ServerTarget = "postgres") -> None:
+    """Copy the loaded raw.* tables from the DuckDB file to a PostgreSQL or Spark target.
+
+    Load (and its validation and quarantine) always runs into the DuckDB file at $WAREHOUSE_DB_PATH;
+    this replaces the target's raw tables with those rows, column types and all, rejected rows and
+    audits included. Then `warehouse build --target TARGET`.
+    """
+    _check_target(target, ("postgres", "spark"))
+    path = _built_warehouse(f"run `warehouse load` first (set {DB_PATH_ENV} to move it)")
+    try:
+        with duckdb.connect(str(path), read_only=True) as con, connect(target) as warehouse:
+            tables = raw_tables(con)
+            with _progress() as progress:
+                task = progress.add_task(f"raw tables copied to {target}", total=len(tables))
+                copied = export_raw(con, warehouse, on_table=lambda table, rows: progress.advance(task))
+    except (TargetError, EngineStepError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(DATA_PROBLEM) from exc
+    table = Table(title=f"Copied raw tables from {path} to {describe(target)}")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, rows in copied.items():
+        table.add_row(f"raw.{name}", f"{rows:,}")
+    console.print(table)
+
+
+def _fit_models(target: str, dbt_vars: str | None) -> None:
+    _check_target(target, ("postgres", "spark"))
+    overrides = _vars(dbt_vars)
+    try:
+        with connect(target) as warehouse:
+            written = fit_models(warehouse, project_vars(overrides))
+    except MissingTableError as exc:
+        console.print(f"[red]error:[/red] {exc}: build int_customer_transactions_summarised and "
+                      f"int_customer_churn_signals_computed first (`warehouse build --target {target}` does it all)")
+        raise typer.Exit(DATA_PROBLEM) from exc
+    except (TargetError, EngineStepError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(DATA_PROBLEM) from exc
+    for name, rows in written.items():
+        console.print(f"wrote intermediate.{name}: {rows:,} rows")
+
+
+@app.command("fit-models")
+def fit_models_command(target: ServerTarget = "postgres", dbt_vars: Vars = None) -> None:
+    """Run the dbt Python models' code on a PostgreSQL or Spark target and write their five tables there.
+
+    The step dbt-duckdb runs inside `dbt build` (the CLV models int_clv_models_fitted,
+    int_customer_clv_predicted, int_clv_holdout_predicted; the churn models int_churn_model_fitted,
+    int_customer_churn_scored), for targets whose dbt adapter cannot run Python models. It reads
+    intermediate.int_customer_transactions_summarised, intermediate.int_customer_churn_signals_computed
+    and reference.churn_signals, so run it after those are built; `warehouse build` does it all in order.
+    """
+    _fit_models(target, dbt_vars)
+
+
+@app.command("fit-clv")
+def fit_clv_command(target: ServerTarget = "postgres", dbt_vars: Vars = None) -> None:
+    """The former name of fit-models: fits the CLV models and, after them, the churn models."""
+    _fit_models(target, dbt_vars)
+
+
+@app.command("build")
+def build_command(target: Target = "duckdb", dbt_vars: Vars = None) -> None:
+    """dbt build on a target: on PostgreSQL and Spark in two parts with `fit-models` between them.
+
+    DuckDB: one `dbt build`. PostgreSQL and Spark: `dbt build --exclude <Python models>+`, then the
+    CLV and churn fits (fit-models), then `dbt build --select <Python models>+`, where the Python
+    models are the CLV and churn models dbt-duckdb runs in-process. Load and export-raw first.
+    """
+    _check_target(target)
+    from dbt.cli.main import dbtRunner
+
+    runner = dbtRunner()
+
+    def invoke(args: list[str]):
+        return runner.invoke([*args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(profiles_dir())])
+
+    def show(step: StepResult) -> None:
+        colour = "green" if step.ok else "red"
+        console.print(f"[{colour}]{step.name}[/{colour}] {step.seconds:.1f} s {step.detail}")
+
+    overrides = _vars(dbt_vars)
+    try:
+        result = build(target, invoke, connect, overrides, on_step=show)
+    except TargetError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(DATA_PROBLEM) from exc
+    summary = Table(title=f"Build on {target} ({describe(target)}): {result.seconds:.1f} s")
+    for column in ("step", "seconds", "result"):
+        summary.add_column(column, justify="right" if column == "seconds" else "left")
+    for step in result.steps:
+        summary.add_row(step.name, f"{step.seconds:.1f}", "ok" if step.ok else f"failed: {step.detail}")
+    console.print(summary)
+    if not result.ok:
+        raise typer.Exit(DATA_PROBLEM)
 
 
 @app.command("bench")

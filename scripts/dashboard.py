@@ -33,8 +33,11 @@ class Chart:
     draw: Callable[[duckdb.DuckDBPyConnection], go.Figure]
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
-    return con.execute(sql).fetchall()
+def _rows(con: duckdb.DuckDBPyConnection | Callable[[str], list[tuple]], sql: str) -> list[tuple]:
+    """Rows of `sql` from a DuckDB connection, or from a query function on any target (`warehouse report --target`)."""
+    if isinstance(con, duckdb.DuckDBPyConnection):
+        return con.execute(sql).fetchall()
+    return con(sql)
 
 
 def _month(value: date) -> str:

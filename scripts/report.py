@@ -1,17 +1,16 @@
 """Headline numbers read back from the built marts, for a terminal or a note.
 
-Everything here is a read of `marts`: no metric is computed twice. Pooled cohort retention
+Everything here is a read of `marts`, on any target: no metric is computed twice. Pooled cohort retention
 for month k is the sum of active customers over the sum of cohort customers across all
 cohorts observed k months after their first order (each cohort weighted by its size).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-
-import duckdb
 
 POOLED_MONTHS = range(1, 7)
 
@@ -30,38 +29,37 @@ class Headline:
     mean_churn_rate_pct: float | None
 
 
-def headline(con: duckdb.DuckDBPyConnection) -> Headline:
-    customers, orders, revenue, first, last = con.execute(
+def headline(query: Callable[[str], list[tuple]]) -> Headline:
+    """The headline numbers, read with `query` (SQL in, rows out) from any target's marts."""
+    customers, orders, revenue, first, last = query(
         """
         select count(*), sum(order_count), sum(net_revenue_usd), min(first_order_date), max(last_order_date)
         from marts.dim_customers
         where order_count > 0
         """
-    ).fetchone()
-    cohorts = con.execute(
+    )[0]
+    cohorts = query(
         """
         select cohort_month, cohort_customers
         from marts.fct_cohort_retention
         where months_since_first_order = 0
         order by cohort_month
         """
-    ).fetchall()
-    pooled = con.execute(
-        """
-        select months_since_first_order, sum(active_customers) / sum(cohort_customers), count(*)
+    )
+    pooled = query(
+        f"""
+        select months_since_first_order, sum(active_customers), sum(cohort_customers), count(*)
         from marts.fct_cohort_retention
-        where months_since_first_order between ? and ?
+        where months_since_first_order between {min(POOLED_MONTHS)} and {max(POOLED_MONTHS)}
         group by months_since_first_order
         order by months_since_first_order
-        """,
-        [min(POOLED_MONTHS), max(POOLED_MONTHS)],
-    ).fetchall()
-    mean_crr, mean_churn = con.execute(
-        "select avg(crr_pct), avg(churn_rate_pct) from marts.fct_retention_periods"
-    ).fetchone()
+        """
+    )
+    mean_crr, mean_churn = query("select avg(crr_pct), avg(churn_rate_pct) from marts.fct_retention_periods")[0]
     return Headline(
         customers=customers, orders=int(orders or 0), net_revenue_usd=Decimal(revenue or 0),
         first_order_date=first, last_order_date=last, cohort_sizes=[(c, int(n)) for c, n in cohorts],
-        pooled_retention=[(int(k), float(rate), int(n)) for k, rate, n in pooled],
-        mean_crr_pct=mean_crr, mean_churn_rate_pct=mean_churn,
+        pooled_retention=[(int(k), int(active) / int(cohort), int(n)) for k, active, cohort, n in pooled],
+        mean_crr_pct=None if mean_crr is None else float(mean_crr),
+        mean_churn_rate_pct=None if mean_churn is None else float(mean_churn),
     )

@@ -1,23 +1,47 @@
-"""Shared fixtures: small generated data, and a warehouse built from it with dbt."""
+"""Shared fixtures: small generated data, a warehouse built from it with dbt, and the same on other engines."""
 
 from __future__ import annotations
 
 import json
+import os
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
-from dbt.cli.main import dbtRunnerResult
+from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from scripts import dbt_runner
 from scripts.config import PROJECT_ROOT
+from scripts.engines import BuildResult, build, export_raw
 from scripts.generate import GeneratorConfig, generate
 from scripts.load import LoadReport, load_directory
+from scripts.targets import DuckDBWarehouse, QueryResult, connect, spark_session, target_settings
+from tests.postgres_cluster import ClusterError, throwaway_cluster
 
 SMALL_CUSTOMERS = 400
+BUILD_SECONDS: dict[str, dict[str, float]] = {}
+"""Seconds per build step and engine, printed at the end of the run (tests/test_engines.py)."""
 CDNOW_VARS = '{clv_calibration_end_date: "1997-09-30", clv_holdout_end_date: "1998-06-30", clv_time_unit_days: 7}'
 """The papers' CDNOW backtest, as `make cdnow` passes it."""
+
+
+env = dbt_runner.environment
+"""Set environment variables for the duration of a block."""
+
+
+def dbt_invoker(work_dir: Path, environment: dict[str, str],
+                project_dir: Path = PROJECT_ROOT) -> Callable[[list[str]], dbtRunnerResult]:
+    """Runs dbt in-process with `environment` set, writing target/ and logs/ under `work_dir`."""
+    def invoke(args: list[str]) -> dbtRunnerResult:
+        with env(DBT_SEND_ANONYMOUS_USAGE_STATS="false", **environment):
+            return dbtRunner().invoke(
+                [*args, "--project-dir", str(project_dir), "--profiles-dir", str(PROJECT_ROOT),
+                 "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"), "--quiet"]
+            )
+    return invoke
 
 
 def run_dbt(args: list[str], project_dir: Path, db_path: Path, work_dir: Path) -> dbtRunnerResult:
@@ -60,7 +84,9 @@ def built_warehouse(small_data: Path, tmp_path_factory: pytest.TempPathFactory) 
     db_path = work / "retention.duckdb"
     with duckdb.connect(str(db_path)) as con:
         report = load_directory(con, small_data)
+    started = time.perf_counter()
     result = run_dbt(["build"], PROJECT_ROOT, db_path, work)
+    BUILD_SECONDS["duckdb"] = {"dbt build": time.perf_counter() - started}
     return BuiltWarehouse(db_path, small_data, result, work / "target", report)
 
 
@@ -77,3 +103,94 @@ def cdnow_sample(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
         load_directory(con, data_dir)
     result = run_dbt(["build", "--vars", CDNOW_VARS], PROJECT_ROOT, db_path, work)
     return Warehouse(db_path, data_dir, result)
+
+
+# --------------------------------------------------------------------------- other engines
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--spark", action="store_true", default=False,
+                     help="also run the tests marked spark (make test-spark): Spark's start-up is slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--spark"):
+        return
+    skip = pytest.mark.skip(reason="Spark tests run with --spark (make test-spark)")
+    for item in items:
+        if "spark" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if len(BUILD_SECONDS) < 2:
+        return
+    terminalreporter.section("build time per engine (same generated data)")
+    for engine, steps in BUILD_SECONDS.items():
+        parts = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in steps.items())
+        terminalreporter.write_line(f"{engine}: {sum(steps.values()):.1f} s ({parts})")
+
+
+@dataclass
+class EngineWarehouse:
+    """The small data set built on another engine: exported from built_warehouse's DuckDB file, then built."""
+
+    target: str
+    environment: dict[str, str]
+    result: BuildResult
+    work: Path
+    """dbt's target/ and logs/ of the build (a later dbt run there parses partially)."""
+
+    def query(self, sql: str) -> QueryResult:
+        with env(**self.environment), connect(self.target) as warehouse:
+            return warehouse.query(sql)
+
+
+def build_on_engine(target: str, built: BuiltWarehouse, work: Path, environment: dict[str, str]) -> EngineWarehouse:
+    """Copy built_warehouse's raw tables to `target` and build it there as `warehouse build` does."""
+    seconds: dict[str, float] = {}
+    with env(**environment):
+        started = time.perf_counter()
+        with duckdb.connect(str(built.db_path), read_only=True) as con, connect(target) as warehouse:
+            export_raw(con, warehouse)
+        seconds["export-raw"] = time.perf_counter() - started
+        result = build(target, dbt_invoker(work, environment), connect)
+    seconds.update({step.name: step.seconds for step in result.steps})
+    BUILD_SECONDS[target] = seconds
+    return EngineWarehouse(target, environment, result, work)
+
+
+def duckdb_marts(built: BuiltWarehouse) -> Callable[[str], QueryResult]:
+    """A query function on built_warehouse's DuckDB file, with the result type of the other engines."""
+    def query(sql: str) -> QueryResult:
+        with duckdb.connect(str(built.db_path), read_only=True) as con:
+            return DuckDBWarehouse(con).query(sql)
+    return query
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator:
+    """A throwaway PostgreSQL 15 cluster for the whole run, stopped at the end even when tests fail."""
+    try:
+        with throwaway_cluster() as server:
+            yield server
+    except ClusterError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_warehouse(built_warehouse: BuiltWarehouse, postgres_server,
+                       tmp_path_factory: pytest.TempPathFactory) -> EngineWarehouse:
+    return build_on_engine("postgres", built_warehouse, tmp_path_factory.mktemp("postgres"),
+                           postgres_server.environment())
+
+
+@pytest.fixture(scope="session")
+def spark_warehouse(built_warehouse: BuiltWarehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """Spark in local mode in this process: tables and metastore in a temporary folder, session stopped after."""
+    environment = {"WAREHOUSE_SPARK_DIR": str(tmp_path_factory.mktemp("spark"))}
+    try:
+        yield build_on_engine("spark", built_warehouse, tmp_path_factory.mktemp("spark-build"), environment)
+    finally:
+        with env(**environment):
+            spark_session(target_settings("spark")).stop()

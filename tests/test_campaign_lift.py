@@ -16,8 +16,9 @@ from scripts.config import PROJECT_ROOT
 
 
 def p_value_sql(column: str) -> str:
-    """The macro normal_two_sided_p_value rendered as dbt renders it (it uses no dbt context)."""
-    macros = jinja2.Environment().from_string((PROJECT_ROOT / "macros/metrics/campaign_lift.sql").read_text())
+    """The macro normal_two_sided_p_value rendered as dbt renders it on DuckDB (type_double is its only call)."""
+    macros = jinja2.Environment().from_string((PROJECT_ROOT / "macros/metrics/campaign_lift.sql").read_text(),
+                                              globals={"type_double": lambda: "double precision"})
     return str(macros.module.normal_two_sided_p_value(column))
 
 

@@ -15,7 +15,8 @@ from tests.helpers import ORDER_HEADER, raw_dir
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("command", [[], ["generate"], ["load"], ["validate"], ["publish"], ["report"]])
+@pytest.mark.parametrize("command", [[], ["generate"], ["load"], ["validate"], ["publish"], ["export-raw"], ["fit-clv"],
+                                     ["fit-models"], ["build"], ["report"], ["evaluate-churn"]])
 def test_help_everywhere(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
@@ -27,6 +28,16 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert runner.invoke(app, ["generate", "--customers", "5"]).exit_code == 2
     assert runner.invoke(app, ["load", "--data-dir", str(tmp_path / "nope")],
                          env={DB_PATH_ENV: str(tmp_path / "w.duckdb")}).exit_code == 2
+    assert runner.invoke(app, ["export-raw", "--target", "duckdb"]).exit_code == 2
+    assert runner.invoke(app, ["build", "--target", "oracle"]).exit_code == 2
+    for fit in ("fit-models", "fit-clv"):
+        assert runner.invoke(app, [fit, "--target", "postgres", "--vars", "[not, a, mapping]"]).exit_code == 2
+
+
+def test_export_raw_without_a_loaded_warehouse_exits_1(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["export-raw", "--target", "postgres"], env={DB_PATH_ENV: str(tmp_path / "none.duckdb")})
+    assert result.exit_code == 1
+    assert "run `warehouse load` first" in result.output
 
 
 def test_validate_is_a_dry_run_with_json_output(tmp_path: Path) -> None:

@@ -112,3 +112,22 @@ def test_marts_are_tables_with_enforced_contracts(models: dict) -> None:
         if layer_of(node) == "marts":
             assert node["config"]["materialized"] in ("table", "incremental"), node["name"]
             assert node["config"]["contract"]["enforced"], f"{node['name']} needs an enforced contract"
+
+
+CONTRACT_TYPES = re.compile(r"text|integer|double precision|boolean|date|timestamp|decimal\(\d+, \d+\)")
+"""Contract types in PostgreSQL's spelling, which DuckDB reads too and Spark's cast translates
+(macros/cross_db/contract_types.sql): DuckDB's `varchar` or `double` would fail on PostgreSQL."""
+
+
+def test_contract_types_are_spelt_for_every_engine(models: dict) -> None:
+    misspelt = [f"{node['name']}.{name}: {column['data_type']}"
+                for node in models.values() if node["config"]["contract"]["enforced"]
+                for name, column in node["columns"].items()
+                if not CONTRACT_TYPES.fullmatch(column.get("data_type") or "")]
+    assert not misspelt, f"contract types not in PostgreSQL's spelling: {misspelt}"
+
+
+def test_unit_test_names_fit_a_postgres_identifier(manifest: dict) -> None:
+    """dbt names a unit test's relation after the test; PostgreSQL cuts identifiers at 63 bytes and dbt refuses longer."""
+    long_names = [test["name"] for test in manifest["unit_tests"].values() if len(test["name"]) > 63]
+    assert not long_names, f"unit test names longer than 63 characters (PostgreSQL's limit): {long_names}"

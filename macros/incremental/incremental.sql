@@ -1,23 +1,52 @@
 {#-
     Incremental builds of the large facts, configured in one place per target.
 
-    Every incremental model rebuilds whole partitions: int_orders_enriched whole order days,
-    int_customer_months_spined whole calendar months. Whole partitions make one batch right for
-    both families of strategies: delete+insert / merge on a key (DuckDB, PostgreSQL) and
-    insert_overwrite of the partitions present in the batch (Spark). A target that needs another
-    strategy overrides `<adapter>__incremental_strategy`; var `incremental_strategy` overrides it
-    for a single run.
+    Every incremental model rebuilds whole partitions: int_orders_enriched whole order days (order
+    months on Spark, incremental_batch_unit), int_customer_months_spined whole calendar months. Whole partitions make one batch right for
+    both families of strategies: delete+insert on a key (DuckDB, PostgreSQL) and insert_overwrite of
+    the partitions present in the batch (Spark, whose Parquet tables are partitioned by that
+    column). The others are wrong for these batches and refused: append adds a second copy of
+    every row a run derives again; merge matches each target row once, and the spine's key
+    (month_start) names a partition, not a row (PostgreSQL and Delta stop with "cannot affect row a
+    second time"; dbt-spark accepts merge only on Delta, Iceberg or Hudi anyway). A target that
+    needs another strategy overrides `<adapter>__incremental_strategy`; var `incremental_strategy`
+    overrides it for a single run.
 -#}
 {% macro incremental_strategy() -%}
-    {{ return(var('incremental_strategy', none) or adapter.dispatch('incremental_strategy', 'retention_warehouse')()) }}
+    {%- set strategy = var('incremental_strategy', none) or adapter.dispatch('incremental_strategy', 'retention_warehouse')() -%}
+    {%- if strategy in ('append', 'merge') -%}
+        {{ exceptions.raise_compiler_error(
+            "incremental strategy " ~ strategy ~ " is wrong for this project's incremental models: each run derives "
+            ~ "whole partitions again, so use delete+insert (DuckDB, PostgreSQL) or insert_overwrite (Spark)"
+        ) }}
+    {%- endif -%}
+    {{ return(strategy) }}
 {%- endmacro %}
 
+{#- DuckDB and PostgreSQL (dbt-postgres runs delete+insert on every version; merge needs 15+ and a row key). -#}
 {% macro default__incremental_strategy() -%}
     {{ return('delete+insert') }}
 {%- endmacro %}
 
+{#- Spark: dynamic partition overwrite (dbt-spark sets partitionOverwriteMode to dynamic), which works
+    on plain Parquet, needs no Delta Lake, and replaces exactly the days or months of the batch. -#}
 {% macro spark__incremental_strategy() -%}
     {{ return('insert_overwrite') }}
+{%- endmacro %}
+
+{#- The unit a run of int_orders_enriched derives again: the order day, or on Spark the order month.
+    Spark writes a folder per partition, and a partition per day is a thousand small Parquet folders
+    for three years of orders, which every later read lists again; a month is 36 of them. -#}
+{% macro incremental_batch_unit() -%}
+    {{ return(adapter.dispatch('incremental_batch_unit', 'retention_warehouse')()) }}
+{%- endmacro %}
+
+{% macro default__incremental_batch_unit() -%}
+    {{ return('day') }}
+{%- endmacro %}
+
+{% macro spark__incremental_batch_unit() -%}
+    {{ return('month') }}
 {%- endmacro %}
 
 {#- The partition column of an incremental model where the target partitions tables (Spark), else none. -#}

@@ -29,9 +29,10 @@
     Chebyshev fit of Numerical Recipes (erfcc, Press et al. 1992, section 6.2): relative error below
     1.2e-7 for every z, so tiny p-values keep their size; capped at 1 (at z = 0 the fit gives
     1 + 3e-8); null for a null z (least() alone would skip it). tests/test_campaign_lift.py checks it
-    against scipy. Pass a column (the expression is repeated). -#}
+    against scipy. Pass a column (the expression is repeated). sqrt of a double 2, not of the literal 2.0:
+    PostgreSQL takes that for a numeric and its square root has 16 digits only, 2 ulps off in the p-value. -#}
 {% macro normal_two_sided_p_value(z) -%}
-    {%- set x = '(abs(' ~ z ~ ') / sqrt(2.0))' -%}
+    {%- set x = '(abs(' ~ z ~ ') / sqrt(cast(2 as ' ~ type_double() ~ ')))' -%}
     {%- set t = '(1.0 / (1.0 + 0.5 * ' ~ x ~ '))' -%}
     case when {{ z }} is not null then least(1.0, {{ t }} * exp(
         -{{ x }} * {{ x }} - 1.26551223 + {{ t }} * (1.00002368 + {{ t }} * (0.37409196 + {{ t }} * (0.09678418

@@ -1,58 +1,15 @@
 """BG/NBD and Gamma-Gamma fitted by maximum likelihood, once per fit purpose (scoring, backtest).
 
-A dbt Python model (dbt-duckdb runs it in-process): it reads the customer summaries built in SQL
-by int_customer_transactions_summarised and calls scripts.clv, the project's scipy
-implementation that reproduces Fader, Hardie & Lee (2005) on CDNOW (tests/test_clv.py).
-One row per fit purpose, model and parameter.
+A dbt Python model: dbt-duckdb runs it in-process. It reads the customer summaries built in SQL by
+int_customer_transactions_summarised and calls scripts.clv_models, which fits with scripts.clv, the
+project's scipy implementation that reproduces Fader, Hardie & Lee (2005) on CDNOW (tests/test_clv.py).
+On PostgreSQL and Spark `warehouse fit-models` runs the same function and writes this table (README,
+"Running on PostgreSQL / Spark"). One row per fit purpose, model and parameter.
 """
 
-import pandas as pd
-
-from scripts import clv
-
-
-def time_unit_label(days: float) -> str:
-    return {1.0: "day", 7.0: "week"}.get(days, f"{days:g} days")
-
-
-def fit_rows(purpose: str, summary: pd.DataFrame, time_unit_days: float) -> list[dict]:
-    if summary.empty:
-        raise ValueError(f"CLV {purpose} fit: no customer made a first purchase on or before the calibration end")
-    x = summary["frequency"].to_numpy(dtype=float)
-    t_x = summary["recency"].to_numpy(dtype=float)
-    T = summary["customer_age"].to_numpy(dtype=float)
-    m = summary["average_repeat_value_usd"].to_numpy(dtype=float)
-    if not ((x > 0) & (m > 0)).any():
-        raise ValueError(f"CLV {purpose} fit: no customer has a repeat purchase with a positive value")
-    bgnbd = clv.fit_bgnbd(x, t_x, T)
-    spend = clv.fit_gamma_gamma(x, m)
-    common = {
-        "fit_purpose": purpose,
-        "calibration_end_date": summary["calibration_end_date"].iloc[0],
-        "holdout_end_date": summary["holdout_end_date"].iloc[0],
-        "time_unit": time_unit_label(time_unit_days),
-        "time_unit_days": time_unit_days,
-    }
-    models = {
-        "bg_nbd": (bgnbd, {"r": bgnbd.r, "alpha": bgnbd.alpha, "a": bgnbd.a, "b": bgnbd.b}),
-        "gamma_gamma": (spend, {"p": spend.p, "q": spend.q, "gamma": spend.v}),
-    }
-    return [
-        {**common, "model": name, "parameter": parameter, "value": float(value),
-         "customers_fitted": fit.customers_fitted, "log_likelihood": fit.log_likelihood,
-         "converged": fit.converged}
-        for name, (fit, parameters) in models.items()
-        for parameter, value in parameters.items()
-    ]
+from scripts import clv_models
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
-    time_unit_days = float(dbt.config.get("clv_time_unit_days"))
     summaries = dbt.ref("int_customer_transactions_summarised").df()
-    # Views come back in no fixed order; a fixed order makes the fit (float sums) reproducible.
-    summaries = summaries.sort_values(["fit_purpose", "customer_id"], kind="stable", ignore_index=True)
-    rows = []
-    for purpose in ("scoring", "backtest"):
-        rows += fit_rows(purpose, summaries[summaries["fit_purpose"] == purpose], time_unit_days)
-    return pd.DataFrame(rows)
+    return clv_models.fitted_parameters(summaries, float(dbt.config.get("clv_time_unit_days")))

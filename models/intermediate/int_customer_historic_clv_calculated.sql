@@ -41,9 +41,9 @@ final as (
         average_purchase_value_usd,
         purchase_frequency_per_year,
         customer_lifespan_years,
-        cast(round({{ historic_clv(
+        {{ round_to_cents(historic_clv(
             'average_purchase_value_usd', 'purchase_frequency_per_year', 'customer_lifespan_years'
-        ) }}, 2) as decimal(18, 2)) as historic_clv_usd
+        )) }} as historic_clv_usd
     from factors
 )
 

@@ -29,8 +29,9 @@ trailing_revenue as (
         snapshots.snapshot_purpose,
         snapshots.snapshot_date,
         orders.customer_id,
-        count(*) as trailing_365d_orders,
-        sum(orders.net_revenue_usd) as trailing_365d_net_revenue_usd
+        -- a decimal(18, 2) on every engine (PostgreSQL's sum of numerics has no scale of its own)
+        cast(sum(orders.net_revenue_usd) as decimal(18, 2)) as trailing_365d_net_revenue_usd,
+        count(*) as trailing_365d_orders
     from orders
     cross join snapshots
     where

@@ -140,7 +140,7 @@ spine as (
         {{ dbt.datediff('cohorts.cohort_month', 'reporting_months.month_start', 'month') }}
             as months_since_first_order,
         coalesce(customer_months_with_orders.counted_orders, 0) as counted_orders,
-        coalesce(customer_months_with_orders.net_revenue_usd, 0) as net_revenue_usd,
+        cast(coalesce(customer_months_with_orders.net_revenue_usd, 0) as decimal(18, 2)) as net_revenue_usd,
         customer_months_with_orders.last_order_date_in_month,
         customer_months_with_orders.orders_loaded_at,
         cohorts.last_order_date_before_rebuild

@@ -74,7 +74,10 @@ summarised as (
         {{ dbt.datediff('first_purchase_date', 'calibration_end_date', 'day') }}
             as age_days,
         sum(case when is_calibration_repeat then 1 else 0 end) as frequency,
-        avg(case when is_calibration_repeat then net_revenue_usd end) as average_repeat_value_usd,
+        -- an exact decimal sum divided as a double: avg() of a decimal is a double on DuckDB, exact on
+        -- PostgreSQL and rounded to 6 places on Spark, and the CLV fit must see the same m everywhere
+        cast(sum(case when is_calibration_repeat then net_revenue_usd end) as {{ type_double() }})
+        / nullif(sum(case when is_calibration_repeat then 1 else 0 end), 0) as average_repeat_value_usd,
         sum(case when is_holdout then 1 else 0 end) as holdout_purchases
     from windowed
     group by fit_purpose, customer_id, calibration_end_date, holdout_end_date, first_purchase_date

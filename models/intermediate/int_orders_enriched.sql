@@ -2,13 +2,15 @@
     Incremental: a run rebuilds every order day touched since the last run, that is each day with
     an order whose latest version was loaded after the newest load already built (a late order, a
     status change, a refund a week later) and the last incremental_lookback_days days. Whole days
-    keep the batch right for key-based and partition-overwrite strategies alike.
+    keep the batch right for key-based and partition-overwrite strategies alike. On Spark the unit
+    is the order month, its table's partition (macro incremental_batch_unit).
 -#}
+{%- set batch_column = 'order_month' if incremental_batch_unit() == 'month' else 'order_date' -%}
 {{ config(
     materialized='incremental',
     unique_key='order_id',
     incremental_strategy=incremental_strategy(),
-    partition_by=incremental_partition_by('order_date'),
+    partition_by=incremental_partition_by(batch_column),
     on_schema_change='fail',
 ) }}
 
@@ -34,6 +36,7 @@ dated as (
         currency_code,
         ordered_at,
         cast(ordered_at as date) as order_date,
+        cast({{ dbt.date_trunc('month', 'ordered_at') }} as date) as order_month,
         promised_delivery_date,
         actual_delivery_date,
         gross_amount,
@@ -56,8 +59,8 @@ built as (
     {%- endif %}
 ),
 
-touched_days as (
-    select distinct dated.order_date
+touched_units as (
+    select distinct dated.{{ batch_column }} as batch_unit
     from dated
     cross join built
     where
@@ -66,12 +69,25 @@ touched_days as (
 ),
 
 batch as (
-    select dated.*
+    select
+        dated.order_id,
+        dated.customer_id,
+        dated.order_status,
+        dated.currency_code,
+        dated.ordered_at,
+        dated.order_date,
+        dated.order_month,
+        dated.promised_delivery_date,
+        dated.actual_delivery_date,
+        dated.gross_amount,
+        dated.discount_amount,
+        dated.refunded_amount,
+        dated.loaded_at
     from dated
     cross join built
     where
         built.last_loaded_at is null
-        or dated.order_date in (select touched_days.order_date from touched_days)
+        or dated.{{ batch_column }} in (select touched_units.batch_unit from touched_units)
 ),
 
 final as (
@@ -83,7 +99,7 @@ final as (
         batch.currency_code,
         batch.ordered_at,
         batch.order_date,
-        cast({{ dbt.date_trunc('month', 'batch.ordered_at') }} as date) as order_month,
+        batch.order_month,
         batch.promised_delivery_date,
         batch.actual_delivery_date,
         {{ to_usd('batch.gross_amount', 'currency_rates.usd_per_unit') }} as gross_amount_usd,

@@ -87,8 +87,8 @@ final as (
         cast(reason_codes as {{ dbt.type_string() }}) as reason_codes,
         cast(churn_risk_score as {{ type_double() }}) as churn_risk_score,
         cast(probability_alive as {{ type_double() }}) as probability_alive,
-        cast(round(predicted_clv_usd, 2) as decimal(18, 2)) as predicted_clv_usd,
-        cast(round(value_at_risk_usd, 2) as decimal(18, 2)) as value_at_risk_usd
+        {{ round_to_cents('predicted_clv_usd') }} as predicted_clv_usd,
+        {{ round_to_cents('value_at_risk_usd') }} as value_at_risk_usd
     from eligible
 )
 

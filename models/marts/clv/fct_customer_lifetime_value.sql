@@ -118,11 +118,11 @@ final as (
         cast(average_purchase_value_usd as {{ type_double() }}) as average_purchase_value_usd,
         cast(purchase_frequency_per_year as {{ type_double() }}) as purchase_frequency_per_year,
         cast(customer_lifespan_years as {{ type_double() }}) as customer_lifespan_years,
-        cast(round({{ historic_clv(
+        {{ round_to_cents(historic_clv(
             'average_purchase_value_usd', 'purchase_frequency_per_year', 'customer_lifespan_years'
-        ) }}, 2) as decimal(18, 2)) as historic_clv_usd,
-        cast(round(average_predicted_clv_usd, 2) as decimal(18, 2)) as average_predicted_clv_usd,
-        cast(round(total_predicted_clv_usd, 2) as decimal(18, 2)) as total_predicted_clv_usd
+        )) }} as historic_clv_usd,
+        {{ round_to_cents('average_predicted_clv_usd') }} as average_predicted_clv_usd,
+        {{ round_to_cents('total_predicted_clv_usd') }} as total_predicted_clv_usd
     from factors
 )
 

@@ -134,7 +134,7 @@ final as (
         cast(historic_clv_usd as decimal(18, 2)) as historic_clv_usd,
         cast(predicted_purchases_12m as {{ type_double() }}) as predicted_purchases_12m,
         cast(probability_alive as {{ type_double() }}) as probability_alive,
-        cast(round(predicted_clv_usd, 2) as decimal(18, 2)) as predicted_clv_usd,
+        {{ round_to_cents('predicted_clv_usd') }} as predicted_clv_usd,
         cast(churn_risk_score as {{ type_double() }}) as churn_risk_score,
         cast(
             case when churn_risk_score is not null then {{ risk_band('churn_risk_score') }} end

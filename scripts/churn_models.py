@@ -1,0 +1,114 @@
+"""The two churn model tables, computed from the SQL-built signals and seed churn_signals.
+
+One implementation for every engine. On DuckDB the dbt Python models int_churn_model_fitted and
+int_customer_churn_scored call these functions inside `dbt build`; on PostgreSQL and Spark (whose
+dbt adapters cannot run Python models here) `warehouse fit-models` calls them on the tables read
+through the target's connection and writes both tables back (scripts/engines.py). Either way the
+inputs are intermediate.int_customer_churn_signals_computed and reference.churn_signals.
+
+The signals are put in (snapshot_date, customer_id) order before anything is fitted: views and
+engines return rows in no fixed order, and a fixed order makes the fit (float sums) reproducible and
+the same on every engine.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from scripts import churn
+
+
+def _as_date(value: object) -> object:
+    """A date from whatever a driver returns for a date column (date, datetime, Timestamp, numpy)."""
+    return pd.Timestamp(value).date()
+
+
+def in_order(signals: pd.DataFrame) -> pd.DataFrame:
+    """The signals sorted by snapshot date and customer, so every fit sums in the same order."""
+    return signals.sort_values(["snapshot_date", "customer_id"], kind="stable", ignore_index=True)
+
+
+def features_of(seed: pd.DataFrame) -> tuple[str, ...]:
+    """The model's features: the rows of seed churn_signals, in seed order."""
+    return tuple(str(feature) for feature in seed["feature"])
+
+
+def training_data(features: tuple[str, ...], signals: pd.DataFrame) -> pd.DataFrame:
+    """Customers at the training snapshots (the rows the model learns from; a customer may be in several)."""
+    unknown = [f for f in features if f not in signals.columns]
+    if unknown:
+        raise ValueError(f"seed churn_signals names features that int_customer_churn_signals_computed lacks: {unknown}")
+    at_snapshot = signals["is_customer_at_snapshot"].astype("boolean").fillna(False).astype(bool)
+    return signals[(signals["snapshot_purpose"] == "train") & at_snapshot]
+
+
+def fitted_terms(seed: pd.DataFrame, signals: pd.DataFrame) -> pd.DataFrame:
+    """int_churn_model_fitted: the logistic regression fitted on the training snapshots pooled, one row per term."""
+    features = features_of(seed)
+    train = training_data(features, in_order(signals))
+    if train.empty:
+        raise ValueError("churn model: no customer at any training snapshot (as-of date - 2 x churn_outcome_days "
+                         "and the churn_training_snapshots - 1 months before)")
+    fit = churn.fit_logistic(features, train[list(features)].to_numpy(dtype=float),
+                             train["churned_in_outcome_window"].astype("boolean").to_numpy(dtype=int))
+    common = {
+        "snapshot_date": _as_date(train["snapshot_date"].max()),
+        "training_snapshots": int(train["snapshot_date"].nunique()),
+        "customers_trained": fit.customers,
+        "churn_rate_trained": fit.positives / fit.customers,
+        "log_likelihood": fit.log_likelihood,
+        "converged": fit.converged,
+    }
+    codes = dict(zip(features, (str(code) for code in seed["reason_code"])))
+    rows = [{"term": "intercept", "reason_code": None, "coefficient": fit.intercept, "standardized_coefficient": None,
+             "training_mean": None, "training_sd": None, **common}]
+    rows += [
+        {"term": name, "reason_code": codes[name], "coefficient": float(fit.coefficients[i]),
+         "standardized_coefficient": float(fit.standardized[i]), "training_mean": float(fit.means[i]),
+         "training_sd": float(fit.scales[i]), **common}
+        for i, name in enumerate(features)
+    ]
+    frame = pd.DataFrame(rows)
+    for column in ("coefficient", "standardized_coefficient", "training_mean", "training_sd"):
+        frame[column] = frame[column].astype(float)
+    frame["reason_code"] = frame["reason_code"].astype(object)
+    return frame
+
+
+def _fit(terms: pd.DataFrame, features: tuple[str, ...]) -> churn.LogisticFit:
+    by_term = terms.set_index("term")
+    first = terms.iloc[0]
+    return churn.LogisticFit(
+        features=features,
+        intercept=float(by_term.loc["intercept", "coefficient"]),
+        coefficients=by_term.loc[list(features), "coefficient"].to_numpy(dtype=float),
+        standardized=by_term.loc[list(features), "standardized_coefficient"].to_numpy(dtype=float),
+        means=by_term.loc[list(features), "training_mean"].to_numpy(dtype=float),
+        scales=by_term.loc[list(features), "training_sd"].to_numpy(dtype=float),
+        log_likelihood=float(first["log_likelihood"]),
+        customers=int(first["customers_trained"]),
+        positives=int(round(float(first["churn_rate_trained"]) * int(first["customers_trained"]))),
+        converged=bool(first["converged"]),
+    )
+
+
+def scored_customers(seed: pd.DataFrame, terms: pd.DataFrame, signals: pd.DataFrame) -> pd.DataFrame:
+    """int_customer_churn_scored: score and reason codes of every customer at the test and current snapshots.
+
+    The training snapshots are only fitted on, not scored.
+
+    score = probability of no counted order in the next churn_outcome_days; reason codes = up to
+    three signals that raise the customer's log-odds most against the average trained customer.
+    """
+    features = features_of(seed)
+    codes = dict(zip(features, (str(code) for code in seed["reason_code"])))
+    fit = _fit(terms, features)
+    signals = in_order(signals[signals["snapshot_purpose"] != "train"])
+    x = signals[list(features)].to_numpy(dtype=float)
+    return pd.DataFrame({
+        "snapshot_purpose": signals["snapshot_purpose"].astype(str).to_numpy(),
+        "customer_id": signals["customer_id"].astype(str).to_numpy(),
+        "churn_risk_score": churn.predict(fit, x) if len(x) else np.array([], dtype=float),
+        "reason_codes": pd.Series(churn.reason_codes(fit, x, codes) if len(x) else [], dtype=object).to_numpy(),
+    })

@@ -1,0 +1,108 @@
+"""The model fits beside dbt: what `warehouse fit-models` writes is what the dbt Python models write.
+
+On PostgreSQL and Spark the build runs in two parts with the fits between them. Here the "target" is
+a copy of the DuckDB warehouse that dbt built, so the tables fit_models writes (three CLV, two churn)
+can be compared with the ones dbt-duckdb's Python models made from the same inputs.
+"""
+
+from __future__ import annotations
+
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+from types import SimpleNamespace
+
+import duckdb
+import pandas as pd
+import pytest
+
+from scripts import churn_models, clv_models
+from scripts.engines import (CHURN_FITTED_MODEL, CHURN_SCORED_MODEL, FITTED_MODEL, HOLDOUT_MODEL, OUTSIDE_MODELS,
+                             OUTSIDE_SELECTOR, PREDICTED_MODEL, build)
+from scripts.targets import DuckDBWarehouse
+from tests.mart_diff import compare_mart
+
+KEYS = {FITTED_MODEL: ("fit_purpose", "model", "parameter"), PREDICTED_MODEL: ("customer_id",), HOLDOUT_MODEL: ("period",),
+        CHURN_FITTED_MODEL: ("term",), CHURN_SCORED_MODEL: ("snapshot_purpose", "customer_id")}
+SELECTED = OUTSIDE_SELECTOR.split()
+
+
+def test_every_python_model_is_fitted_outside_dbt(built_warehouse) -> None:
+    """Each dbt Python model of the project has its step in fit_models, and no other model does."""
+    python_models = {node["name"] for node in built_warehouse.manifest()["nodes"].values()
+                     if node["resource_type"] == "model" and node["language"] == "python"}
+    assert python_models == set(OUTSIDE_MODELS) == set(KEYS)
+
+
+def fake_dbt(calls: list, fail_first: bool = False):
+    def invoke(args: list[str]) -> SimpleNamespace:
+        calls.append(args)
+        return SimpleNamespace(success=not (fail_first and len(calls) == 1), exception=None, result=None)
+    return invoke
+
+
+def copy_connector(path: Path, calls: list):
+    @contextmanager
+    def connect(target: str):
+        calls.append(["connect", target])
+        with duckdb.connect(str(path)) as con:
+            yield DuckDBWarehouse(con)
+    return connect
+
+
+def test_fit_runs_between_the_two_dbt_parts_and_writes_what_the_python_models_wrote(built_warehouse, tmp_path) -> None:
+    target = tmp_path / "target.duckdb"
+    shutil.copy(built_warehouse.db_path, target)
+    with duckdb.connect(str(target)) as con:
+        for table in KEYS:
+            con.execute(f"drop table intermediate.{table}")
+    calls: list = []
+    result = build("postgres", fake_dbt(calls), copy_connector(target, calls))
+    assert result.ok, [step.detail for step in result.steps]
+    assert calls == [
+        ["build", "--target", "postgres", "--exclude", *SELECTED],
+        ["connect", "postgres"],
+        ["build", "--target", "postgres", "--select", *SELECTED],
+    ]
+    with duckdb.connect(str(target), read_only=True) as fitted, \
+            duckdb.connect(str(built_warehouse.db_path), read_only=True) as built:
+        for table, key in KEYS.items():
+            sql = f"select * from intermediate.{table}"
+            differences = compare_mart(table, key, DuckDBWarehouse(built).query(sql),
+                                       DuckDBWarehouse(fitted).query(sql), ("dbt python model", "fit-models"))
+            assert not differences, "\n".join(map(str, differences[:10]))
+
+
+def test_a_failing_first_part_stops_the_build_before_the_fit(tmp_path) -> None:
+    calls: list = []
+    result = build("spark", fake_dbt(calls, fail_first=True), copy_connector(tmp_path / "unused.duckdb", calls))
+    assert not result.ok
+    assert len(calls) == 1 and [step.name for step in result.steps] == [f"dbt build --exclude {OUTSIDE_SELECTOR}"]
+
+
+@pytest.fixture(scope="module")
+def summaries(built_warehouse) -> pd.DataFrame:
+    with duckdb.connect(str(built_warehouse.db_path), read_only=True) as con:
+        return con.execute("select * from intermediate.int_customer_transactions_summarised").df()
+
+
+def test_the_fit_is_the_same_whatever_order_the_engine_returns_rows_in(summaries: pd.DataFrame) -> None:
+    """Engines return rows in their own order; the fit must not see it (same sums, same optimiser path)."""
+    shuffled = summaries.sample(frac=1.0, random_state=11)
+    assert not shuffled["customer_id"].equals(summaries["customer_id"])
+    expected = clv_models.fitted_parameters(summaries, 7.0)
+    pd.testing.assert_frame_equal(clv_models.fitted_parameters(shuffled, 7.0), expected, check_exact=True)
+    pd.testing.assert_frame_equal(clv_models.customer_predictions(shuffled, expected, 7.0, 0.01),
+                                  clv_models.customer_predictions(summaries, expected, 7.0, 0.01), check_exact=True)
+
+
+def test_the_churn_fit_is_the_same_whatever_order_the_engine_returns_rows_in(built_warehouse) -> None:
+    with duckdb.connect(str(built_warehouse.db_path), read_only=True) as con:
+        seed = con.execute("select * from reference.churn_signals").df()
+        signals = con.execute("select * from intermediate.int_customer_churn_signals_computed").df()
+    shuffled = signals.sample(frac=1.0, random_state=11)
+    assert not shuffled["customer_id"].equals(signals["customer_id"])
+    expected = churn_models.fitted_terms(seed, signals)
+    pd.testing.assert_frame_equal(churn_models.fitted_terms(seed, shuffled), expected, check_exact=True)
+    pd.testing.assert_frame_equal(churn_models.scored_customers(seed, expected, shuffled),
+                                  churn_models.scored_customers(seed, expected, signals), check_exact=True)
