@@ -21,6 +21,7 @@ from rich.table import Table
 from scripts.bench import CLV_NOTE, DEFAULT_ORDERS, DEFAULT_REPORT, DEFAULT_WORK_DIR, STEPS, TARGETS, StepFailed
 from scripts.bench import run_bench, write_report
 from scripts.cdnow import CdnowError, import_cdnow
+from scripts.dbt_runner import environment as dbt_environment
 from scripts.config import DB_PATH_ENV, DEFAULT_DATA_DIR, PROJECT_ROOT, db_path
 from scripts.engines import (EngineStepError, StepResult, build, export_raw, fit_models, parse_vars, project_vars,
                              raw_tables)
@@ -208,6 +209,8 @@ def publish_command(
     strict: Annotated[bool, typer.Option(help="Do not publish when any row was rejected.")] = False,
     freshness: Annotated[bool, typer.Option(help="Report stale sources (never blocks a publish).")] = True,
     project_dir: Annotated[Path, typer.Option(help="The dbt project to build.")] = PROJECT_ROOT,
+    target: Annotated[Optional[str], typer.Option(
+        "--target", help="duckdb or postgres (outputs of profiles.yml); default $DBT_TARGET, else duckdb.")] = None,
 ) -> None:
     """Build into a work copy, run every test there, and only then swap it in for BI (write-audit-publish).
 
@@ -216,8 +219,11 @@ def publish_command(
     When everything passed it replaces the published file atomically: readers already connected
     keep their snapshot, new connections see the new build. Otherwise the published file is left
     as it was, the failing tests are named, and the exit code is 1.
+
+    On PostgreSQL (after `warehouse export-raw --target postgres`) the work copy is schema
+    marts__work, swapped in for schema marts in one transaction, and the BI role gets its grants.
     """
-    target = os.environ.get("DBT_TARGET", "duckdb")
+    target = target or os.environ.get("DBT_TARGET") or "duckdb"
     strategy = PUBLISH_STRATEGIES.get(target)
     if strategy is None:
         console.print(f"[red]error:[/red] no publish strategy for dbt target {target!r} "
@@ -240,17 +246,40 @@ def publish_command(
                 progress.update(nodes, total=total)
 
         try:
-            outcome = strategy(
-                db_path(), project_dir=project_dir, target_path=target_path, log_path=project_dir / "logs",
-                data_dir=data_dir, dbt_vars=parsed_vars, strict_load=strict, check_freshness=freshness,
-                on_progress=on_progress, on_file=lambda _: progress.advance(files),
-            )
+            with dbt_environment(DBT_TARGET=target):  # the profile target of the dbt runs inside
+                outcome = strategy(
+                    db_path(), project_dir=project_dir, target_path=target_path, log_path=project_dir / "logs",
+                    data_dir=data_dir, dbt_vars=parsed_vars, strict_load=strict, check_freshness=freshness,
+                    on_progress=on_progress, on_file=lambda _: progress.advance(files),
+                )
         except PublishError as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(DATA_PROBLEM) from exc
     _publish_summary(outcome)
     if not outcome.published:
         raise typer.Exit(DATA_PROBLEM)
+
+
+@app.command("grant-bi")
+def grant_bi_command() -> None:
+    """Create or refresh the read-only BI role on PostgreSQL: it reads the tables of schema marts, nothing else.
+
+    Role $WAREHOUSE_BI_ROLE (default retention_bi), password $WAREHOUSE_BI_PASSWORD (set or changed
+    when given). Grants CONNECT, USAGE on marts and SELECT on its tables (also on tables made there
+    later); takes back any grant on raw, staging, intermediate and reference; then checks the role
+    can create nothing and use no other schema. `warehouse publish --target postgres` does the same.
+    """
+    from scripts.publish_postgres import BI_PASSWORD_ENV, bi_role_from_env, grant_bi
+
+    role = bi_role_from_env()
+    try:
+        readable = grant_bi(role)
+    except (PublishError, TargetError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(DATA_PROBLEM) from exc
+    password = "set now" if role.password else f"unchanged ({BI_PASSWORD_ENV} not set)"
+    console.print(f"BI role {role.name} on {describe('postgres')}: password {password}; reads "
+                  + (", ".join(f"marts.{name}" for name in readable) if readable else "nothing yet (no marts built)"))
 
 
 @app.command("validate")

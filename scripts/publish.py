@@ -11,9 +11,9 @@
 A failed load, build or test leaves the published file as it was and the work file in place for a
 look. One publish runs at a time per published file (a lock file beside it).
 
-The strategy is per dbt target: DuckDB swaps files. PostgreSQL (its target comes with the
-multi-engine work) gets the same guarantee by building into a side schema and swapping schemas in
-one transaction; it registers in PUBLISH_STRATEGIES beside `duckdb`.
+The strategy is per dbt target: DuckDB swaps files. PostgreSQL gets the same guarantee by building
+the marts into a side schema and swapping schemas in one transaction (scripts/publish_postgres.py);
+both are in PUBLISH_STRATEGIES.
 """
 
 from __future__ import annotations
@@ -48,8 +48,9 @@ class PublishError(Exception):
 @dataclass(frozen=True)
 class PublishOutcome:
     build_id: str
-    published_path: Path
-    work_path: Path
+    published_path: Path | str
+    """The published file, or on a server where the published schema is (no password)."""
+    work_path: Path | str
     published: bool
     failures: list[NodeFailure] = field(default_factory=list)
     load_report: LoadReport | None = None
@@ -147,8 +148,12 @@ def build_work_file(
 
 def stale_sources(work: Path, project_dir: Path, target_path: Path, log_path: Path) -> list[NodeFailure]:
     """Sources past their freshness thresholds. Reported, never a reason to withhold a correct build."""
-    result = run_dbt(["source", "freshness"], project_dir=project_dir, db_path=work,
-                     target_path=target_path, log_path=log_path)
+    return stale_of(run_dbt(["source", "freshness"], project_dir=project_dir, db_path=work,
+                            target_path=target_path, log_path=log_path))
+
+
+def stale_of(result: Any) -> list[NodeFailure]:
+    """The sources a `dbt source freshness` result found past their thresholds."""
     return [NodeFailure(r.node.unique_id, "source", str(r.status), f"max loaded at {getattr(r, 'max_loaded_at', '?')}")
             for r in (result.result or []) if str(r.status) in ("warn", "error", "runtime error")]
 
@@ -217,5 +222,18 @@ def publish_duckdb_file(
         return PublishOutcome(build_id, published, work, True, [], report, stale, rows)
 
 
-PUBLISH_STRATEGIES: dict[str, Callable[..., PublishOutcome]] = {"duckdb": publish_duckdb_file}
-"""dbt target name -> how to publish on it. PostgreSQL's schema swap registers here with its target."""
+def publish_postgres(*args: Any, **kwargs: Any) -> PublishOutcome:
+    """PostgreSQL: build the marts in a side schema, test them there, swap schemas in one transaction.
+
+    Imported on use (scripts/publish_postgres.py), so publishing a DuckDB file needs no PostgreSQL driver.
+    """
+    from scripts.publish_postgres import publish_postgres_schemas
+
+    return publish_postgres_schemas(*args, **kwargs)
+
+
+PUBLISH_STRATEGIES: dict[str, Callable[..., PublishOutcome]] = {
+    "duckdb": publish_duckdb_file,
+    "postgres": publish_postgres,
+}
+"""dbt target name -> how to publish on it (`warehouse publish --target`, default $DBT_TARGET)."""

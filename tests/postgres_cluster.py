@@ -42,14 +42,15 @@ class PostgresServer:
         return {"PGHOST": self.host, "PGPORT": str(self.port), "PGUSER": self.user,
                 "PGDATABASE": database or self.database, "PGPASSWORD": ""}
 
-    def create_database(self, name: str) -> None:
+    def create_database(self, name: str, template: str | None = None) -> None:
+        """An empty database, or a copy of `template` (which no session may be connected to meanwhile)."""
         import psycopg2
 
         connection = psycopg2.connect(host=self.host, port=self.port, user=self.user, dbname="postgres")
         try:
             connection.autocommit = True
             with connection.cursor() as cursor:
-                cursor.execute(f'create database "{name}"')
+                cursor.execute(f'create database "{name}"' + (f' template "{template}"' if template else ""))
         finally:
             connection.close()
 

@@ -16,7 +16,7 @@ runner = CliRunner()
 
 
 @pytest.mark.parametrize("command", [[], ["generate"], ["load"], ["validate"], ["publish"], ["export-raw"], ["fit-clv"],
-                                     ["fit-models"], ["build"], ["report"], ["evaluate-churn"]])
+                                     ["fit-models"], ["build"], ["report"], ["evaluate-churn"], ["grant-bi"]])
 def test_help_everywhere(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0

@@ -102,6 +102,6 @@ def test_publish_command_names_the_failing_test_and_exits_1(project: Path, tmp_p
     output = " ".join(failed.output.split())
     assert "test.publish_fixture.assert_numbers_within_limit" in output
     assert f"not published: {published} is unchanged" in output
-    unknown = CliRunner().invoke(app, args, env={DB_PATH_ENV: str(published), "DBT_TARGET": "postgres"})
+    unknown = CliRunner().invoke(app, args, env={DB_PATH_ENV: str(published), "DBT_TARGET": "spark"})
     assert unknown.exit_code == 2
-    assert "no publish strategy for dbt target 'postgres'" in " ".join(unknown.output.split())
+    assert "no publish strategy for dbt target 'spark'" in " ".join(unknown.output.split())

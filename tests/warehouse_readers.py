@@ -70,6 +70,11 @@ def run(mode: str, database: Path, out: Path, stop: Path) -> None:
         read = bi_reader(database)
     else:
         read = lambda: _read_once(database)  # noqa: E731
+    record_reads(read, out, stop)
+
+
+def record_reads(read: Callable[[], dict[str, Any]], out: Path, stop: Path, pause: float = PAUSE_SECONDS) -> None:
+    """Read, append the outcome to OUT as one JSON line, pause, until the file STOP exists."""
     with out.open("a") as sink:
         while not stop.exists():
             started = time.time()
@@ -79,7 +84,7 @@ def run(mode: str, database: Path, out: Path, stop: Path) -> None:
                 record = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
             sink.write(json.dumps({"started": started, "ended": time.time(), **record}) + "\n")
             sink.flush()
-            time.sleep(PAUSE_SECONDS)
+            time.sleep(pause)
 
 
 def _read_once(database: Path) -> dict[str, Any]:

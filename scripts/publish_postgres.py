@@ -1,0 +1,393 @@
+"""Write–audit–publish on PostgreSQL: build the marts in a side schema, test them there, swap schemas.
+
+BI reads schema `marts` and nothing else, and every mart is a table (tests/test_project_structure.py),
+so a mart never reads another schema at query time. That makes `marts` the one schema that has to
+change at once:
+
+1. Build with var marts_schema=marts__work (macros/generate_schema_name.sql), as `warehouse build
+   --target postgres` does: dbt part 1, the model fits, dbt part 2 (scripts/engines.py). Staging,
+   intermediate and seeds are rebuilt in place: BI cannot read them, and no published mart depends
+   on them. Every data and unit test runs against what was just built, the marts in `marts__work`.
+2. Only when every node passed and `marts__work.dim_warehouse_build` holds this build id, one
+   transaction: lock every table of the live `marts` (NOWAIT, retried: a reader's open transaction
+   finishes first, and the swap never waits while holding a lock, so it cannot deadlock a reader),
+   rename `marts` to `marts__previous`, `marts__work` to `marts`, drop `marts__previous`, grant the
+   BI role USAGE on the new `marts` and SELECT on its tables. A query that was waiting for the locks
+   then finds the new tables by name; one that ran before reads the old build whole.
+
+A failed build or test leaves `marts` as it was and the failed build in `marts__work` for a look
+(the next publish drops it). One publish at a time per database (an advisory lock).
+
+The BI role (WAREHOUSE_BI_ROLE, default retention_bi; password WAREHOUSE_BI_PASSWORD) can connect,
+use schema `marts` and select from its tables, and nothing else: no other schema, no CREATE
+anywhere. `marts__work` carries default privileges for it from its creation, so the tables dbt
+makes there are readable the moment the schema becomes `marts`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+from scripts.dbt_runner import NodeFailure, environment, failures_of
+from scripts.engines import FIT_STEP, build
+from scripts.load import FileResult
+from scripts.publish import (BUILD_TABLE, ProgressCallback, PublishError, PublishOutcome, dbt_progress,
+                             mart_row_counts, new_build_id, stale_of)
+from scripts.targets import TargetError, connect, describe, profiles_dir
+
+TARGET = "postgres"
+MARTS_SCHEMA = "marts"
+WORK_SCHEMA = "marts__work"
+OLD_SCHEMA = "marts__previous"
+PRIVATE_SCHEMAS = ("raw", "staging", "intermediate", "reference", WORK_SCHEMA, OLD_SCHEMA)
+"""The project's schemas BI must not read: revoked from the BI role on every grant."""
+BI_ROLE_ENV = "WAREHOUSE_BI_ROLE"
+BI_PASSWORD_ENV = "WAREHOUSE_BI_PASSWORD"
+DEFAULT_BI_ROLE = "retention_bi"
+PUBLISH_LOCK = "retention_warehouse.publish"
+"""The advisory lock (hashtext of this) held for a whole publish: one at a time per database."""
+SWAP_WAIT_SECONDS = 120.0
+SWAP_RETRY_SECONDS = 0.05
+SWAP_LOCK_TIMEOUT_MS = 200
+"""Below PostgreSQL's deadlock_timeout (1 s), so in any lock cycle the swap gives way, not a reader."""
+
+
+@dataclass(frozen=True)
+class BiRole:
+    name: str
+    password: str | None = None
+    """Set (or changed) on every grant when given; never stored in the repository."""
+
+
+def bi_role_from_env() -> BiRole:
+    return BiRole(os.environ.get(BI_ROLE_ENV) or DEFAULT_BI_ROLE, os.environ.get(BI_PASSWORD_ENV) or None)
+
+
+def _sql(template: str, *names: str) -> Any:
+    """A statement with quoted identifiers in place of the {} in `template`."""
+    from psycopg2 import sql
+
+    return sql.SQL(template).format(*(sql.Identifier(name) for name in names))
+
+
+# --------------------------------------------------------------------------- the BI role
+
+
+def _role_exists(cursor: Any, role: str) -> bool:
+    cursor.execute("select 1 from pg_roles where rolname = %s", [role])
+    return cursor.fetchone() is not None
+
+
+def _existing_schemas(cursor: Any, names: tuple[str, ...]) -> list[str]:
+    cursor.execute("select nspname from pg_namespace where nspname = any(%s) order by nspname", [list(names)])
+    return [name for (name,) in cursor.fetchall()]
+
+
+def ensure_bi_role(cursor: Any, role: BiRole) -> None:
+    """Create the BI role when missing, set its password when given, let it connect, take back the rest.
+
+    Idempotent. Creating a role or setting a password needs CREATEROLE; granting on the database and
+    the project's schemas needs their owner (the user dbt builds as).
+    """
+    from psycopg2 import errors, extensions
+
+    if not _role_exists(cursor, role.name):
+        try:
+            cursor.execute(_sql("create role {} login nosuperuser nocreatedb nocreaterole noinherit", role.name))
+        except errors.InsufficientPrivilege as exc:
+            raise PublishError(
+                f"cannot create the BI role {role.name}: this user lacks CREATEROLE. Have an administrator "
+                f"run `create role {role.name} login password '...'`, or set {BI_ROLE_ENV} to an existing role"
+            ) from exc
+    if role.password:
+        # Hashed here (SCRAM as the server asks), so the password itself never reaches the server or its log.
+        hashed = extensions.encrypt_password(role.password, role.name, cursor.connection)
+        cursor.execute(_sql("alter role {} password %s", role.name), [hashed])
+    cursor.execute("select current_database(), has_database_privilege(%s, current_database(), 'CONNECT')",
+                   [role.name])
+    database, can_connect = cursor.fetchone()
+    if not can_connect:
+        cursor.execute(_sql("grant connect on database {} to {}", database, role.name))
+    for schema in _existing_schemas(cursor, PRIVATE_SCHEMAS):
+        cursor.execute(_sql("revoke all on schema {} from {}", schema, role.name))
+        cursor.execute(_sql("revoke all on all tables in schema {} from {}", schema, role.name))
+
+
+def grant_marts(cursor: Any, role: str, schema: str = MARTS_SCHEMA) -> None:
+    """USAGE on the marts schema, SELECT on its tables, and on the tables created there from now on."""
+    cursor.execute(_sql("grant usage on schema {} to {}", schema, role))
+    cursor.execute(_sql("grant select on all tables in schema {} to {}", schema, role))
+    cursor.execute(_sql("alter default privileges in schema {} grant select on tables to {}", schema, role))
+
+
+def bi_role_problems(cursor: Any, role: str) -> list[str]:
+    """Everything that makes the BI role more than a reader of `marts` (empty: read-only as meant)."""
+    cursor.execute(
+        "select rolsuper, rolcreatedb, rolcreaterole, rolbypassrls, rolreplication from pg_roles where rolname = %s",
+        [role])
+    found = cursor.fetchone()
+    if found is None:
+        return [f"role {role} does not exist"]
+    problems = [f"has attribute {name}" for name, on in
+                zip(("superuser", "createdb", "createrole", "bypassrls", "replication"), found) if on]
+    cursor.execute(
+        "select r.rolname from pg_auth_members m join pg_roles r on r.oid = m.roleid"
+        " join pg_roles u on u.oid = m.member where u.rolname = %s order by 1", [role])
+    problems += [f"is a member of role {name} (and may use its privileges)" for (name,) in cursor.fetchall()]
+    cursor.execute("select has_database_privilege(%s, current_database(), 'CREATE')", [role])
+    if cursor.fetchone()[0]:
+        problems.append("may create schemas in this database (revoke create on database ... from it or from public)")
+    cursor.execute(
+        "select nspname, has_schema_privilege(%s, oid, 'CREATE'), has_schema_privilege(%s, oid, 'USAGE')"
+        " from pg_namespace where nspname not like 'pg\\_%%' and nspname <> 'information_schema' order by 1",
+        [role, role])
+    for schema, create, usage in cursor.fetchall():
+        if create:
+            problems.append(f"may create objects in schema {schema} (revoke create on schema {schema} from public)")
+        if usage and schema not in (MARTS_SCHEMA, "public"):
+            problems.append(f"may use schema {schema}")
+    return problems
+
+
+def check_bi_role(cursor: Any, role: str) -> None:
+    problems = bi_role_problems(cursor, role)
+    if problems:
+        raise PublishError(f"the BI role {role} is not read-only on {MARTS_SCHEMA}: " + "; ".join(problems))
+
+
+def grant_bi(role: BiRole | None = None) -> list[str]:
+    """`warehouse grant-bi`: create or refresh the BI role and its grants on the live marts.
+
+    Returns the tables of `marts` it can read (none yet before the first build or publish).
+    """
+    import psycopg2
+
+    role = role or bi_role_from_env()
+    with connect(TARGET) as warehouse:
+        connection = warehouse.connection
+        try:
+            with connection.cursor() as cursor:
+                ensure_bi_role(cursor, role)
+                if _existing_schemas(cursor, (MARTS_SCHEMA,)):
+                    grant_marts(cursor, role.name)
+                check_bi_role(cursor, role.name)
+                cursor.execute(
+                    "select table_name from information_schema.table_privileges where grantee = %s"
+                    " and table_schema = %s and privilege_type = 'SELECT' order by 1", [role.name, MARTS_SCHEMA])
+                readable = [name for (name,) in cursor.fetchall()]
+            connection.commit()
+        except psycopg2.Error as exc:
+            connection.rollback()
+            raise PublishError(f"PostgreSQL refused a grant: {str(exc).strip().splitlines()[0]}") from exc
+        except Exception:
+            connection.rollback()
+            raise
+    return readable
+
+
+# --------------------------------------------------------------------------- build and swap
+
+
+def _execute(connection: Any, *statements: Any) -> None:
+    try:
+        with connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+        connection.commit()
+    except Exception:
+        connection.rollback()
+        raise
+
+
+def take_publish_lock(connection: Any) -> None:
+    """Hold the publish lock for this session (released when the connection closes)."""
+    with connection.cursor() as cursor:
+        cursor.execute("select pg_try_advisory_lock(hashtext(%s))", [PUBLISH_LOCK])
+        locked = cursor.fetchone()[0]
+    connection.commit()
+    if not locked:
+        raise PublishError(f"another publish is running on {describe(TARGET)} (advisory lock {PUBLISH_LOCK!r})")
+
+
+def prepare_work_schema(connection: Any, role: str) -> None:
+    """An empty `marts__work` whose tables the BI role will be able to read once it becomes `marts`."""
+    _execute(connection, _sql("drop schema if exists {} cascade", WORK_SCHEMA), _sql("create schema {}", WORK_SCHEMA),
+             _sql("alter default privileges in schema {} grant select on tables to {}", WORK_SCHEMA, role))
+
+
+def dbt_invoker(project_dir: Path, target_path: Path, log_path: Path, results: list[dbtRunnerResult],
+                on_progress: ProgressCallback | None) -> Callable[[list[str]], dbtRunnerResult]:
+    """Runs dbt in-process, keeps every result, and counts the nodes of all invocations as one total."""
+    counted = [0]
+
+    def invoke(args: list[str]) -> dbtRunnerResult:
+        seen = [0]
+
+        def report(step: str, total: int | None) -> None:
+            if total is not None:
+                seen[0] = total
+                total += counted[0]
+            on_progress(step, total)
+
+        callbacks = [dbt_progress(report)] if on_progress else []
+        with environment(DBT_SEND_ANONYMOUS_USAGE_STATS="false"):
+            result = dbtRunner(callbacks=callbacks).invoke([
+                *args, "--project-dir", str(project_dir), "--profiles-dir", str(profiles_dir()),
+                "--target-path", str(target_path), "--log-path", str(log_path), "--quiet",
+            ])
+        counted[0] += seen[0]
+        results.append(result)
+        return result
+
+    return invoke
+
+
+def build_work_schema(invoke: Callable[[list[str]], dbtRunnerResult], results: list[dbtRunnerResult],
+                      dbt_vars: dict[str, Any], build_id: str) -> list[NodeFailure]:
+    """`warehouse build --target postgres` with the marts in `marts__work`; the failed nodes and steps."""
+    outcome = build(TARGET, invoke, connect, {**dbt_vars, "build_id": build_id, "marts_schema": WORK_SCHEMA})
+    failures = [failure for result in results for failure in failures_of(result)]
+    failures += [NodeFailure(step.name, "step", "error", step.detail)
+                 for step in outcome.steps if not step.ok and step.name == FIT_STEP]
+    return failures
+
+
+def check_work_schema(connection: Any, build_id: str) -> None:
+    """`marts__work` holds tables only (a view would read schemas that change under it) and this build."""
+    with connection.cursor() as cursor:
+        cursor.execute("select relname from pg_class where relnamespace = %s::regnamespace"
+                       " and relkind in ('v', 'm', 'f') order by 1", [WORK_SCHEMA])
+        others = [name for (name,) in cursor.fetchall()]
+        cursor.execute(_sql("select build_id from {}.dim_warehouse_build", WORK_SCHEMA))
+        found = cursor.fetchall()
+    connection.commit()
+    if others:
+        raise PublishError(f"{WORK_SCHEMA} holds relations that are not tables, which BI could not read "
+                           f"consistently after the swap: {others}. Marts must be materialized as tables.")
+    if found != [(build_id,)]:
+        raise PublishError(f"{WORK_SCHEMA}.dim_warehouse_build holds {found}, expected build {build_id}")
+
+
+def _swap(cursor: Any, role: str, build_id: str) -> None:
+    """The statements of the swap transaction (the caller commits)."""
+    # A safety net: whatever else the swap might wait for, it waits briefly and retries, holding nothing.
+    cursor.execute(f"set local lock_timeout = '{SWAP_LOCK_TIMEOUT_MS}ms'")
+    cursor.execute(
+        "select relname from pg_class where relnamespace = (select oid from pg_namespace where nspname = %s)"
+        " and relkind in ('r', 'p', 'v', 'm', 'f') order by 1", [MARTS_SCHEMA])
+    live = [name for (name,) in cursor.fetchall()]
+    if live:
+        from psycopg2 import sql
+
+        tables = sql.SQL(", ").join(sql.Identifier(MARTS_SCHEMA, name) for name in live)
+        cursor.execute(sql.SQL("lock table {} in access exclusive mode nowait").format(tables))
+    cursor.execute(_sql("drop schema if exists {} cascade", OLD_SCHEMA))
+    if _existing_schemas(cursor, (MARTS_SCHEMA,)):
+        cursor.execute(_sql("alter schema {} rename to {}", MARTS_SCHEMA, OLD_SCHEMA))
+    cursor.execute(_sql("alter schema {} rename to {}", WORK_SCHEMA, MARTS_SCHEMA))
+    cursor.execute(_sql("drop schema if exists {} cascade", OLD_SCHEMA))
+    grant_marts(cursor, role)
+    cursor.execute(f"select build_id from {BUILD_TABLE}")
+    found = cursor.fetchall()
+    if found != [(build_id,)]:
+        raise PublishError(f"after the swap {BUILD_TABLE} holds {found}, expected build {build_id}: rolled back")
+
+
+def swap_in(connection: Any, role: str, build_id: str, wait_seconds: float = SWAP_WAIT_SECONDS) -> None:
+    """Swap `marts__work` in for `marts` in one transaction, retrying while readers hold the old tables."""
+    from psycopg2 import errors
+
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            with connection.cursor() as cursor:
+                _swap(cursor, role, build_id)
+            connection.commit()
+            return
+        except errors.LockNotAvailable as exc:
+            connection.rollback()
+            if time.monotonic() > deadline:
+                raise PublishError(
+                    f"readers held the tables of {MARTS_SCHEMA} for {wait_seconds:.0f} s without a break: not "
+                    f"swapped. The tested build is in {WORK_SCHEMA}; publish again when long reads have ended"
+                ) from exc
+            time.sleep(SWAP_RETRY_SECONDS)
+        except Exception:
+            connection.rollback()
+            raise
+
+
+def publish_postgres_schemas(
+    _duckdb_path: Path | None = None,
+    *,
+    project_dir: Path,
+    target_path: Path,
+    log_path: Path,
+    data_dir: Path | None = None,
+    dbt_vars: dict[str, Any] | None = None,
+    strict_load: bool = False,
+    check_freshness: bool = True,
+    build_id: str | None = None,
+    on_progress: ProgressCallback | None = None,
+    on_file: Callable[[FileResult], None] | None = None,
+    bi_role: BiRole | None = None,
+    swap_wait_seconds: float = SWAP_WAIT_SECONDS,
+) -> PublishOutcome:
+    """Build and test in `marts__work`, then swap it in for `marts`; a PUBLISH_STRATEGIES entry.
+
+    Takes the arguments of the DuckDB strategy. The raw tables come from `warehouse export-raw`, so
+    `data_dir` (loading) is refused and `strict_load` and `on_file` do not apply. dbt writes its
+    artifacts to `target_path/postgres`, leaving the DuckDB build's manifest where MetricFlow reads it.
+    """
+    if data_dir is not None:
+        raise PublishError("on PostgreSQL, load into the DuckDB file (`warehouse load`) and copy the raw tables "
+                           "over (`warehouse export-raw --target postgres`), then publish without --data-dir")
+    import psycopg2
+
+    build_id = build_id or new_build_id()
+    role = bi_role or bi_role_from_env()
+    try:
+        where = describe(TARGET)
+        with connect(TARGET) as warehouse:
+            connection = warehouse.connection
+            take_publish_lock(connection)
+            with connection.cursor() as cursor:
+                ensure_bi_role(cursor, role)
+                check_bi_role(cursor, role.name)
+            connection.commit()
+            prepare_work_schema(connection, role.name)
+            published, work = f"{where} schema {MARTS_SCHEMA}", f"{where} schema {WORK_SCHEMA}"
+            results: list[dbtRunnerResult] = []
+            invoke = dbt_invoker(project_dir, target_path / TARGET, log_path, results, on_progress)
+            failures = build_work_schema(invoke, results, dbt_vars or {}, build_id)
+            if failures:
+                return PublishOutcome(build_id, published, work, False, failures)
+            stale = stale_of(invoke(["source", "freshness", "--target", TARGET])) if check_freshness else []
+            check_work_schema(connection, build_id)
+            swap_in(connection, role.name, build_id, swap_wait_seconds)
+            with connection.cursor() as cursor:
+                rows = mart_row_counts(_Executor(cursor))
+            connection.commit()
+    except TargetError as exc:
+        raise PublishError(str(exc)) from exc
+    except psycopg2.Error as exc:
+        raise PublishError(f"PostgreSQL refused a publish step: {str(exc).strip().splitlines()[0]}") from exc
+    return PublishOutcome(build_id, published, work, True, [], None, stale, rows)
+
+
+class _Executor:
+    """A psycopg2 cursor with DuckDB's `execute(sql).fetchall()`, for publish.mart_row_counts."""
+
+    def __init__(self, cursor: Any) -> None:
+        self.cursor = cursor
+
+    def execute(self, sql: str) -> Any:
+        self.cursor.execute(sql)
+        return self.cursor
