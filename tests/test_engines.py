@@ -60,7 +60,8 @@ def assert_same_marts(built_warehouse, engine) -> None:
     assert not differences, f"{len(differences)} differences between duckdb and {engine.target}:\n{shown}"
 
 
-INCREMENTAL_MODELS = {"int_orders_enriched": ("order_id",), "int_customer_months_spined": ("customer_id", "month_start")}
+INCREMENTAL_MODELS = {"int_orders_enriched": ("order_id",),
+                      "int_customer_months_spined": ("customer_id", "month_start")}
 """The incremental models and the key of their rows."""
 STRATEGY_STATEMENT = {"postgres": "delete from", "spark": "insert overwrite table"}
 """What the incremental strategy picked per target (macros/incremental) writes into the run's SQL."""
