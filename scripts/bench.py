@@ -42,7 +42,9 @@ TARGETS = {
     "build_over_floor": ("build ≤ 2 × floor", lambda r: r.ratios["build_over_floor"] <= 2.0),
     "build_faster_than_pandas": ("build faster than pandas", lambda r: r.ratios["pandas_over_build"] > 1.0),
     "incremental_over_build": ("incremental ≤ 10% of build", lambda r: r.ratios["incremental_over_build"] <= 0.10),
-    "peak_memory": ("peak memory < 4 GB", lambda r: max(r.peak_rss_mb.values()) < 4096),
+    # The memory target is the warehouse's (build and incremental run); the floor and pandas are yardsticks.
+    "peak_memory": ("warehouse peak memory < 4 GB",
+                    lambda r: max(r.peak_rss_mb["build"], r.peak_rss_mb["incremental"]) < 4096),
 }
 CLV_NOTE = ("CLV: every variant fits BG/NBD and Gamma-Gamma (scoring and backtest) with the same scripts/clv "
             "code; the variants differ in how they compute the marts and the fit inputs.")
@@ -120,11 +122,25 @@ def raw_rows(data_dir: Path) -> dict[str, int]:
                 for entity in ("customers", "orders", "survey_responses")}
 
 
+MARKER = ".warehouse-bench"
+"""A file the bench leaves in its work folder: only a folder holding it is ever emptied."""
+
+
+def prepare_work_dir(work_dir: Path) -> None:
+    """Empty a work folder the bench made before; refuse any other folder that is not empty."""
+    if work_dir.exists() and any(work_dir.iterdir()):
+        if not (work_dir / MARKER).is_file():
+            raise StepFailed(f"{work_dir} is not empty and was not made by warehouse bench: choose another "
+                             "--work-dir (the bench empties its folder before each run)")
+        shutil.rmtree(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    (work_dir / MARKER).write_text("made by warehouse bench; emptied on its next run\n")
+
+
 def run_bench(orders: int, work_dir: Path, on_step: Callable[[str], None] = lambda _: None,
               seed: int = 42) -> BenchResult:
     """Generate `orders` orders' worth of data under `work_dir` and measure the four steps."""
-    if work_dir.exists():
-        shutil.rmtree(work_dir)
+    prepare_work_dir(work_dir)
     data_dir = work_dir / "raw"
     increment_dir = work_dir / "increment"
     db = work_dir / "warehouse.duckdb"

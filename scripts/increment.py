@@ -8,7 +8,10 @@ entity, one file that a later `warehouse load` appends:
 - late rows: a share of the orders placed in the `late_days` before them, which arrive only now;
 - changed rows: new versions of orders the base already holds (newer `updated_at`): a refund on a
   delivered order, a placed or shipped order delivered, and a customer's first counted order
-  cancelled (the customer's cohort moves, or the customer has no counted order any more).
+  cancelled (the customer's cohort moves, or the customer has no counted order any more);
+- changed accounts, which move survey matches: new versions of accounts with a new email (their
+  answers given by email no longer match them), and new sign-ups with the email of an earlier
+  answer that matched no account (the answer now matches them).
 
 The bench appends the increment after a full build and times the incremental run; a pytest builds
 the same split incrementally and with --full-refresh and requires identical marts.
@@ -33,6 +36,10 @@ CANCEL_FIRST_ORDER_SHARE_PCT = 10
 (by default; `split_increment` takes another share)."""
 REFUND_RATE = 0.3
 """A late refund returns this share of what was paid."""
+CHANGED_EMAIL_SHARE_PCT = 20
+"""Percent of the accounts that survey answers matched by email who change their email."""
+CLAIMING_SIGNUPS = 5
+"""New accounts that sign up with the email of an earlier answer no account matched."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,8 @@ class IncrementSummary:
     late_orders: int
     changed_orders: int
     files: list[Path]
+    changed_emails: int = 0
+    claiming_signups: int = 0
 
 
 def _parquet_files(folder: Path) -> list[Path]:
@@ -170,7 +179,65 @@ def split_increment(data_dir: Path, increment_dir: Path, days: int = 1, late_day
                  params)
         for path in entity_files:
             _copy(con, f"select * exclude (filename) from kept where filename = {quote_literal(str(path))}", path)
-        new_rows[entity] = _copy(con, "select * from held", out)
+        if entity == "customers" and response_files:
+            changed_emails, claiming_signups = _changed_accounts(con, response_files, params)
+            new_rows[entity] = _copy(con, "select * from held union all by name select * from changed_accounts", out)
+            new_rows[entity] -= changed_emails
+        else:
+            new_rows[entity] = _copy(con, "select * from held", out)
         files.append(out)
     con.close()
-    return IncrementSummary(first_day, last_day, new_rows, late, changed, files)
+    return IncrementSummary(first_day, last_day, new_rows, late, changed, files,
+                            changed_emails, claiming_signups)
+
+
+_EMAIL_KEY = ("case when {email} like '%+%@%' and {email} not like '+%' "
+              "then split_part(split_part({email}, '@', 1), '+', 1) || '@' || split_part({email}, '@', 2) "
+              "else {email} end")
+"""The models' survey match key (macro email_match_key: the plus-address tag dropped), in DuckDB SQL."""
+
+
+def _changed_accounts(con: duckdb.DuckDBPyConnection, response_files: list[Path], params: dict) -> tuple[int, int]:
+    """Temp table `changed_accounts`: accounts with a new email and new sign-ups claiming old answers.
+
+    Reads the temp tables `kept` (the base's customer rows) and `held` (new sign-ups)."""
+    answers = f"read_parquet({_file_list(response_files)})"
+    latest = "(select * exclude (filename) from kept qualify row_number() over (partition by customer_id order by updated_at desc) = 1)"
+    _execute(con, f"""
+        create or replace temp table changed_accounts as
+        with answered_by_email as (
+            select distinct lower(trim(email)) as email from {answers}
+            where customer_id is null and email is not null and cast(responded_at as date) < $first_day
+        ),
+        moved as (
+            select * replace (
+                'moved.' || lower(customer_id) || '@example.org' as email,
+                greatest(updated_at, $changed_at) + interval 1 hour as updated_at
+            )
+            from {latest} as accounts
+            where lower(trim(email)) in (select email from answered_by_email)
+                and hash(customer_id) % 100 < {CHANGED_EMAIL_SHARE_PCT}
+        ),
+        unclaimed as (
+            select email from answered_by_email
+            where {_EMAIL_KEY.format(email="email")} not in (
+                select {_EMAIL_KEY.format(email="lower(trim(email))")} from kept where email is not null
+            )
+            order by email
+            limit {CLAIMING_SIGNUPS}
+        ),
+        template as (
+            select * from {latest} order by customer_id limit 1
+        )
+        select * from moved
+        union all by name
+        select template.* replace (
+            'CLAIM' || lpad(cast(row_number() over (order by unclaimed.email) as varchar), 4, '0') as customer_id,
+            unclaimed.email as email,
+            $changed_at as signup_at,
+            $changed_at as updated_at
+        )
+        from unclaimed cross join template
+    """, params)
+    changed_emails = con.execute("select count(*) from changed_accounts where customer_id not like 'CLAIM%'").fetchone()[0]
+    return changed_emails, con.execute("select count(*) from changed_accounts").fetchone()[0] - changed_emails

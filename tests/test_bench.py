@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.bench import TARGETS, BenchResult, StepFailed, ratios, run_child, write_report
+from scripts.bench import MARKER, TARGETS, BenchResult, StepFailed, prepare_work_dir, ratios, run_child, write_report
 
 STEP_KEYS = {"build", "floor", "pandas", "incremental"}
 
@@ -17,7 +17,7 @@ STEP_KEYS = {"build", "floor", "pandas", "incremental"}
 def result(orders: int, build: float = 100.0) -> BenchResult:
     r = BenchResult(
         orders=orders, rows={"orders": orders}, build_s=build, floor_s=60.0, pandas_s=150.0, incremental_s=8.0,
-        peak_rss_mb={"build": 900.0, "floor": 700.0, "pandas": 5000.0, "incremental": 500.0},
+        peak_rss_mb={"build": 900.0, "floor": 700.0, "pandas": 5000.0, "incremental": 4500.0},
         ratios=ratios(build, 60.0, 150.0, 8.0), targets_met={},
     )
     r.targets_met = {name: check(r) for name, (_, check) in TARGETS.items()}
@@ -31,6 +31,8 @@ def test_ratios_and_targets() -> None:
                              "incremental_over_build": True, "peak_memory": False}
     slow = result(1_000, build=140.0)
     assert not slow.targets_met["build_over_floor"] and slow.targets_met["build_faster_than_pandas"]
+    r.peak_rss_mb["incremental"] = 500.0
+    assert TARGETS["peak_memory"][1](r), "the floor's and pandas' memory are not the warehouse's"
 
 
 def test_report_keeps_one_run_per_scale_sorted_by_orders(tmp_path: Path) -> None:
@@ -60,3 +62,17 @@ def test_a_child_reports_its_own_peak_memory_and_time(tmp_path: Path) -> None:
 def test_a_failing_child_names_its_log(tmp_path: Path) -> None:
     with pytest.raises(StepFailed, match="exited 3"):
         run_child([sys.executable, "-c", "raise SystemExit(3)"], dict(os.environ), tmp_path / "log")
+
+
+def test_the_work_folder_is_emptied_only_when_the_bench_made_it(tmp_path: Path) -> None:
+    mine = tmp_path / "bench"
+    prepare_work_dir(mine)
+    (mine / "old.duckdb").write_text("x")
+    prepare_work_dir(mine)
+    assert sorted(p.name for p in mine.iterdir()) == [MARKER]
+    other = tmp_path / "precious"
+    other.mkdir()
+    (other / "keep.txt").write_text("x")
+    with pytest.raises(StepFailed, match="not made by warehouse bench"):
+        prepare_work_dir(other)
+    assert (other / "keep.txt").is_file()

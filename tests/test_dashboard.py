@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from scripts.cli import app
 from scripts.config import DB_PATH_ENV, PROJECT_ROOT
-from scripts.dashboard import CHARTS, render
+from scripts.dashboard import CHARTS, campaign_lift, render
 from tests.browser import chromium_page
 
 SCREENSHOT = PROJECT_ROOT / "reports" / "screenshots" / "retention.png"
@@ -92,3 +92,36 @@ def test_headless_chromium_renders_every_chart_without_console_errors(dashboard:
         fetched = [url for url in page.requested_urls() if not url.startswith("data:")]
         assert fetched == [dashboard.as_uri()], "nothing but the file itself is fetched"
     assert SCREENSHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+LIFT_COLUMNS = """campaign_id varchar, treatment_customers integer, control_customers integer,
+    treatment_retention_rate double, control_retention_rate double, absolute_lift double,
+    lift_ci_lower double, lift_ci_upper double, p_value double"""
+
+
+def _lift_mart(rows: list[tuple]) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute(f"create table marts.fct_campaign_lift ({LIFT_COLUMNS})")
+    if rows:
+        con.executemany("insert into marts.fct_campaign_lift values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    return con
+
+
+def test_campaign_lift_table_formats_each_arm_and_plots_only_campaigns_with_a_lift() -> None:
+    figure = campaign_lift(_lift_mart([
+        ("winback", 100, 100, 0.6, 0.45, 0.15, 0.0131, 0.2868, 0.0337),
+        ("treatment_only", 10, 0, 0.4, None, None, None, None, None),
+    ]))
+    table, points = figure.data
+    columns = table.cells.values
+    assert list(columns[0]) == ["treatment_only", "winback"]
+    assert list(columns[3]) == ["40.0%", "60.0%"] and list(columns[4]) == ["–", "45.0%"]
+    assert list(columns[5]) == ["–", "+15.0"] and list(columns[6]) == ["–", "+1.3 to +28.7"]
+    assert list(points.y) == ["winback"] and list(points.x) == pytest.approx([15.0])
+    assert list(points.error_x.array) == pytest.approx([13.68]) and list(points.error_x.arrayminus) == pytest.approx([13.69])
+
+
+def test_campaign_lift_without_campaigns_says_so() -> None:
+    figure = campaign_lift(_lift_mart([]))
+    assert "No campaign assignments" in figure.layout.annotations[0].text

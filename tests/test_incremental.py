@@ -82,7 +82,7 @@ def customer_orders(db_path: Path) -> dict[str, tuple]:
 
 
 @pytest.fixture(scope="module")
-def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict, dict]:
+def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, tuple, tuple]:
     work = tmp_path_factory.mktemp("incremental")
     data_dir = work / "raw"
     # Ends on 1 July: the held-back days complete June, so a month rolls over; the late window
@@ -90,19 +90,20 @@ def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
     generate(GeneratorConfig(customers=1_500, seed=11, end=date(2025, 7, 1)), data_dir)
     summary = split_increment(data_dir, work / "increment", days=3, late_days=40, cancel_first_order_pct=60)
     assert summary.late_orders and summary.changed_orders and summary.new_rows["orders"]
+    assert summary.changed_emails and summary.claiming_signups
 
     incremental_db = work / "incremental.duckdb"
     load(incremental_db, data_dir)
     build(["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"],
           incremental_db, work / "first")
-    before = customer_orders(incremental_db)
+    before = customer_orders(incremental_db), survey_matches(incremental_db)
 
     shutil.copytree(work / "increment", data_dir, dirs_exist_ok=True)
     load(incremental_db, data_dir)
     build(["build"], incremental_db, work / "second")
-    after = customer_orders(incremental_db)
+    after = customer_orders(incremental_db), survey_matches(incremental_db)
     run_sql = (work / "second" / "target" / "run" / "retention_warehouse" / "models" / "intermediate")
-    for model in ("int_orders_enriched", "int_customer_months_spined"):
+    for model in ("int_orders_enriched", "int_customer_months_spined", "int_survey_responses_matched"):
         assert "delete from" in (run_sql / f"{model}.sql").read_text(), f"{model} did not run incrementally"
 
     full_db = work / "full.duckdb"
@@ -111,9 +112,23 @@ def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
     return incremental_db, full_db, before, after
 
 
+def survey_matches(db_path: Path) -> dict[str, str | None]:
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return dict(con.execute("select response_id, customer_id from intermediate.int_survey_responses_matched").fetchall())
+
+
+def test_the_increment_moves_survey_matches(incremental_and_full) -> None:
+    """Changed emails unmatch earlier answers and new sign-ups claim unmatched ones, on old days."""
+    _, _, (_, before), (_, after) = incremental_and_full
+    unmatched = [r for r in before if before[r] is not None and after[r] is None]
+    claimed = [r for r in before if before[r] is None and after[r] is not None]
+    assert unmatched and claimed
+    assert all(after[r].startswith("CLAIM") for r in claimed)
+
+
 def test_the_increment_moves_cohorts_and_removes_customers_orders(incremental_and_full) -> None:
     """The delivery exercises the cases that corrupt first-order flags in naive incremental models."""
-    _, _, before, after = incremental_and_full
+    _, _, (before, _), (after, _) = incremental_and_full
     moved = [c for c in before if c in after and before[c][1] and after[c][1] and before[c][0] != after[c][0]]
     emptied = [c for c in before if before[c][1] and c in after and after[c][1] == 0]
     newcomers = [c for c in after if c not in before]

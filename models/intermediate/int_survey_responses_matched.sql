@@ -4,7 +4,25 @@
     unmatched. When an email belongs to several accounts (guest checkouts share emails), the
     account with the latest counted order at or before the answer wins, then the most recently
     signed-up account, then the smallest customer id. See docs block `survey_matching`.
+
+    Incremental: a response's match depends only on the response itself, the accounts that could
+    claim it and their counted orders. A run matches again every response day that holds a
+    response loaded since the last build, one of the last incremental_lookback_days days, or a
+    response that a changed account could claim or had claimed (an account loaded since, or with
+    an order loaded since: a new account whose email matches, a changed email, a late order that
+    changes which account ordered last). Whole days keep the batch right for key-based and
+    partition-overwrite strategies alike. An account that leaves an email another account shares
+    changes only the count of candidates of the responses under it: those are found by comparing
+    each stored count with the accounts that hold the email key now.
 -#}
+{{ config(
+    materialized='incremental',
+    unique_key='response_id',
+    incremental_strategy=incremental_strategy(),
+    partition_by=incremental_partition_by('responded_date'),
+    on_schema_change='fail',
+) }}
+
 with
 
 responses as (
@@ -19,13 +37,111 @@ orders as (
     select * from {{ ref('int_orders_enriched') }}
 ),
 
+built as (
+    {%- if is_incremental() %}
+        select
+            max(loaded_at) as last_loaded_at,
+            max(responded_date) as last_responded_date
+        from {{ this }}
+    {%- else %}
+        select
+            cast(null as {{ dbt.type_timestamp() }}) as last_loaded_at,
+            cast(null as date) as last_responded_date
+    {%- endif %}
+),
+
+dated_responses as (
+    select
+        response_id,
+        survey_id,
+        survey_channel,
+        customer_id,
+        email,
+        {{ email_match_key('email') }} as email_key,
+        score,
+        responded_at,
+        cast(responded_at as date) as responded_date,
+        loaded_at
+    from responses
+),
+
+changed_customers as (
+    select
+        customers.customer_id,
+        {{ email_match_key('customers.email') }} as email_key
+    from customers
+    cross join built
+    where customers.loaded_at > built.last_loaded_at
+    union
+    select
+        customers.customer_id,
+        {{ email_match_key('customers.email') }} as email_key
+    from customers
+    inner join orders
+        on customers.customer_id = orders.customer_id
+    cross join built
+    where orders.loaded_at > built.last_loaded_at
+),
+
+touched_days as (
+    select dated_responses.responded_date
+    from dated_responses
+    cross join built
+    where
+        dated_responses.loaded_at > built.last_loaded_at
+        or dated_responses.responded_date
+        > {{ dbt.dateadd('day', -(incremental_lookback_days() | int), 'built.last_responded_date') }}
+        or dated_responses.customer_id in (select changed_customers.customer_id from changed_customers)
+        or dated_responses.email_key in (select changed_customers.email_key from changed_customers)
+    {%- if is_incremental() %}
+        union
+        -- the days of responses a changed account had claimed, wherever their emails point now
+        select previously_matched.responded_date
+        from {{ this }} as previously_matched
+        where
+            previously_matched.customer_id in (select changed_customers.customer_id from changed_customers)
+            -- and the old day of a response whose new version moved it to another day
+            or previously_matched.response_id in (
+                select dated_responses.response_id
+                from dated_responses
+                cross join built
+                where dated_responses.loaded_at > built.last_loaded_at
+            )
+        union
+        -- the days of responses whose email key is now held by another number of accounts
+        select previously_matched.responded_date
+        from {{ this }} as previously_matched
+        inner join (
+            select
+                {{ email_match_key('email') }} as email_key,
+                count(*) as account_count
+            from customers
+            where email is not null
+            group by {{ email_match_key('email') }}
+        ) as accounts_per_email_key
+            on previously_matched.email_key = accounts_per_email_key.email_key
+        where
+            previously_matched.match_method in ('email', 'email_plus_address')
+            and previously_matched.candidate_accounts <> accounts_per_email_key.account_count
+    {%- endif %}
+),
+
+batch as (
+    select dated_responses.*
+    from dated_responses
+    cross join built
+    where
+        built.last_loaded_at is null
+        or dated_responses.responded_date in (select touched_days.responded_date from touched_days)
+),
+
 matched_by_id as (
     select
-        responses.response_id,
+        batch.response_id,
         customers.customer_id
-    from responses
+    from batch
     inner join customers
-        on responses.customer_id = customers.customer_id
+        on batch.customer_id = customers.customer_id
 ),
 
 customer_emails as (
@@ -40,13 +156,13 @@ customer_emails as (
 
 unmatched_by_id as (
     select
-        responses.response_id,
-        responses.responded_at,
-        responses.email,
-        {{ email_match_key('responses.email') }} as email_key
-    from responses
+        batch.response_id,
+        batch.responded_at,
+        batch.email,
+        batch.email_key
+    from batch
     left join matched_by_id
-        on responses.response_id = matched_by_id.response_id
+        on batch.response_id = matched_by_id.response_id
     where matched_by_id.response_id is null
 ),
 
@@ -111,12 +227,15 @@ matched_by_email as (
 
 final as (
     select
-        responses.response_id,
-        responses.survey_id,
-        responses.survey_channel,
-        responses.customer_id as reported_customer_id,
-        responses.score,
-        responses.responded_at,
+        batch.response_id,
+        batch.survey_id,
+        batch.survey_channel,
+        batch.customer_id as reported_customer_id,
+        batch.score,
+        batch.responded_at,
+        batch.responded_date,
+        batch.loaded_at,
+        batch.email_key,
         coalesce(matched_by_id.customer_id, matched_by_email.customer_id) as customer_id,
         coalesce(matched_by_id.customer_id, matched_by_email.customer_id) is not null as is_matched,
         case
@@ -128,11 +247,11 @@ final as (
             when matched_by_id.customer_id is not null then 1
             else coalesce(matched_by_email.candidate_accounts, 0)
         end as candidate_accounts
-    from responses
+    from batch
     left join matched_by_id
-        on responses.response_id = matched_by_id.response_id
+        on batch.response_id = matched_by_id.response_id
     left join matched_by_email
-        on responses.response_id = matched_by_email.response_id
+        on batch.response_id = matched_by_email.response_id
 )
 
 select * from final
