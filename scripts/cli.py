@@ -277,8 +277,8 @@ def grant_bi_command() -> None:
     except (PublishError, TargetError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(DATA_PROBLEM) from exc
-    password = "set now" if role.password else f"unchanged ({BI_PASSWORD_ENV} not set)"
-    console.print(f"BI role {role.name} on {describe('postgres')}: password {password}; reads "
+    password_state = "set now" if role.password else f"unchanged ({BI_PASSWORD_ENV} not set)"
+    console.print(f"BI role {role.name} on {describe('postgres')}: password {password_state}; reads "
                   + (", ".join(f"marts.{name}" for name in readable) if readable else "nothing yet (no marts built)"))
 
 

@@ -199,13 +199,16 @@ def _fit_step(target: str, connect: Callable[[str], Any], overrides: dict[str, A
 
 
 def build(target: str, invoke: Callable[[list[str]], Any], connect: Callable[[str], Any],
-          overrides: dict[str, Any] | None = None, on_step: Callable[[StepResult], None] | None = None) -> BuildResult:
+          overrides: dict[str, Any] | None = None, on_step: Callable[[StepResult], None] | None = None,
+          full_refresh: bool = False) -> BuildResult:
     """dbt build on `target`, with the model fits between its two parts on targets other than DuckDB.
 
     `invoke` runs dbt with a list of arguments and returns a dbtRunnerResult; `connect` opens the
-    target (scripts.targets.connect). Stops at the first step that fails.
+    target (scripts.targets.connect). Stops at the first step that fails. `full_refresh` rebuilds
+    the incremental models whole (their carried state assumes the same vars as the last build).
     """
     extra = ["--vars", yaml.safe_dump(overrides, default_flow_style=True).strip()] if overrides else []
+    extra += ["--full-refresh"] if full_refresh else []
     result = BuildResult(target)
 
     def record(step: StepResult) -> bool:

@@ -251,8 +251,12 @@ def dbt_invoker(project_dir: Path, target_path: Path, log_path: Path, results: l
 
 def build_work_schema(invoke: Callable[[list[str]], dbtRunnerResult], results: list[dbtRunnerResult],
                       dbt_vars: dict[str, Any], build_id: str) -> list[NodeFailure]:
-    """`warehouse build --target postgres` with the marts in `marts__work`; the failed nodes and steps."""
-    outcome = build(TARGET, invoke, connect, {**dbt_vars, "build_id": build_id, "marts_schema": WORK_SCHEMA})
+    """`warehouse build --target postgres` with the marts in `marts__work`; the failed nodes and steps.
+
+    With vars of its own (for example another as_of_date) the incremental models are rebuilt whole,
+    as the DuckDB publish does: what they carry from the last build assumes its vars."""
+    outcome = build(TARGET, invoke, connect, {**dbt_vars, "build_id": build_id, "marts_schema": WORK_SCHEMA},
+                    full_refresh=bool(dbt_vars))
     failures = [failure for result in results for failure in failures_of(result)]
     failures += [NodeFailure(step.name, "step", "error", step.detail)
                  for step in outcome.steps if not step.ok and step.name == FIT_STEP]

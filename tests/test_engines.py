@@ -5,7 +5,7 @@ throwaway PostgreSQL cluster and to Spark in local mode and build there as `ware
 Every mart (every model in schema marts, keyed by its primary-key test) must then hold the same
 rows: sorted by key, numbers to 6 decimal places, timestamps in UTC. A difference names the mart,
 the key and the column; a mart empty on DuckDB fails too (the generated data has support tickets
-and campaign assignments, so the campaign and loyalty marts have rows). After the build, the two
+and campaign assignments, so the campaign and loyalty marts have rows). After the build, the three
 incremental models run incrementally with the target's strategy and must still hold DuckDB's rows.
 The Spark tests run with --spark (make test-spark).
 """
@@ -60,7 +60,9 @@ def assert_same_marts(built_warehouse, engine) -> None:
     assert not differences, f"{len(differences)} differences between duckdb and {engine.target}:\n{shown}"
 
 
-INCREMENTAL_MODELS = {"int_orders_enriched": ("order_id",), "int_customer_months_spined": ("customer_id", "month_start")}
+INCREMENTAL_MODELS = {"int_orders_enriched": ("order_id",),
+                      "int_customer_months_spined": ("customer_id", "month_start"),
+                      "int_survey_responses_matched": ("response_id",)}
 """The incremental models and the key of their rows."""
 STRATEGY_STATEMENT = {"postgres": "delete from", "spark": "insert overwrite table"}
 """What the incremental strategy picked per target (macros/incremental) writes into the run's SQL."""
@@ -68,7 +70,7 @@ STRATEGY_STATEMENT = {"postgres": "delete from", "spark": "insert overwrite tabl
 
 def assert_incremental_run_keeps_the_rows(built_warehouse, engine) -> None:
     """An incremental run with no new data derives the last days and months again with the target's
-    strategy (delete+insert on PostgreSQL, insert_overwrite of partitions on Spark), and both tables
+    strategy (delete+insert on PostgreSQL, insert_overwrite of partitions on Spark), and the tables
     still hold DuckDB's rows: none lost, none twice."""
     result = dbt_invoker(engine.work, engine.environment)(
         ["run", "--target", engine.target, "--select", *INCREMENTAL_MODELS])

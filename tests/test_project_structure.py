@@ -128,6 +128,6 @@ def test_contract_types_are_spelt_for_every_engine(models: dict) -> None:
 
 
 def test_unit_test_names_fit_a_postgres_identifier(manifest: dict) -> None:
-    """dbt names a unit test's relation after the test; PostgreSQL cuts identifiers at 63 bytes and dbt refuses longer."""
+    """dbt names a unit test's relation after the test; PostgreSQL cuts identifiers at 63 bytes, dbt refuses longer."""
     long_names = [test["name"] for test in manifest["unit_tests"].values() if len(test["name"]) > 63]
     assert not long_names, f"unit test names longer than 63 characters (PostgreSQL's limit): {long_names}"

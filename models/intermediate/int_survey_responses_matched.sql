@@ -130,7 +130,18 @@ touched_batches as (
 ),
 
 batch as (
-    select dated_responses.*
+    select
+        dated_responses.response_id,
+        dated_responses.survey_id,
+        dated_responses.survey_channel,
+        dated_responses.customer_id,
+        dated_responses.email,
+        dated_responses.email_key,
+        dated_responses.score,
+        dated_responses.responded_at,
+        dated_responses.responded_date,
+        dated_responses.responded_month,
+        dated_responses.loaded_at
     from dated_responses
     cross join built
     where
