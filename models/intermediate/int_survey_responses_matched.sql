@@ -11,17 +11,15 @@
     response that a changed account could claim or had claimed (an account loaded since, or with
     an order loaded since: a new account whose email matches, a changed email, a late order that
     changes which account ordered last). Whole days keep the batch right for key-based and
-    partition-overwrite strategies alike; on Spark the unit is the response month, its table's
-    partition (macro incremental_batch_unit). An account that leaves an email another account shares
+    partition-overwrite strategies alike. An account that leaves an email another account shares
     changes only the count of candidates of the responses under it: those are found by comparing
     each stored count with the accounts that hold the email key now.
 -#}
-{%- set batch_column = 'responded_month' if incremental_batch_unit() == 'month' else 'responded_date' -%}
 {{ config(
     materialized='incremental',
     unique_key='response_id',
     incremental_strategy=incremental_strategy(),
-    partition_by=incremental_partition_by(batch_column),
+    partition_by=incremental_partition_by('responded_date'),
     on_schema_change='fail',
 ) }}
 
@@ -63,7 +61,6 @@ dated_responses as (
         score,
         responded_at,
         cast(responded_at as date) as responded_date,
-        cast({{ dbt.date_trunc('month', 'responded_at') }} as date) as responded_month,
         loaded_at
     from responses
 ),
@@ -86,8 +83,8 @@ changed_customers as (
     where orders.loaded_at > built.last_loaded_at
 ),
 
-touched_batches as (
-    select dated_responses.{{ batch_column }}
+touched_days as (
+    select dated_responses.responded_date
     from dated_responses
     cross join built
     where
@@ -99,7 +96,7 @@ touched_batches as (
     {%- if is_incremental() %}
         union
         -- the days of responses a changed account had claimed, wherever their emails point now
-        select previously_matched.{{ batch_column }}
+        select previously_matched.responded_date
         from {{ this }} as previously_matched
         where
             previously_matched.customer_id in (select changed_customers.customer_id from changed_customers)
@@ -112,7 +109,7 @@ touched_batches as (
             )
         union
         -- the days of responses whose email key is now held by another number of accounts
-        select previously_matched.{{ batch_column }}
+        select previously_matched.responded_date
         from {{ this }} as previously_matched
         inner join (
             select
@@ -140,13 +137,12 @@ batch as (
         dated_responses.score,
         dated_responses.responded_at,
         dated_responses.responded_date,
-        dated_responses.responded_month,
         dated_responses.loaded_at
     from dated_responses
     cross join built
     where
         built.last_loaded_at is null
-        or dated_responses.{{ batch_column }} in (select touched_batches.{{ batch_column }} from touched_batches)
+        or dated_responses.responded_date in (select touched_days.responded_date from touched_days)
 ),
 
 matched_by_id as (
@@ -248,7 +244,6 @@ final as (
         batch.score,
         batch.responded_at,
         batch.responded_date,
-        batch.responded_month,
         batch.loaded_at,
         batch.email_key,
         coalesce(matched_by_id.customer_id, matched_by_email.customer_id) as customer_id,
