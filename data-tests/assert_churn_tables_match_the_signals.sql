@@ -1,7 +1,7 @@
 -- The churn model tables come from the current signals and seed churn_signals: the fit has one term
 -- per signal of the seed plus the intercept, learned from exactly the customers at the training
--- snapshots (the latest of them its date), and every customer of the test and current snapshots has
--- one score (training snapshots are only fitted on). On PostgreSQL and Spark
+-- snapshots (of its md5 sample when sampled; the latest of them its date), and every customer of the
+-- test and current snapshots has one score (training snapshots are only fitted on). On PostgreSQL and Spark
 -- `warehouse fit-models` writes these tables beside dbt, so this also catches a fit left over from
 -- older data.
 with
@@ -30,12 +30,24 @@ scored as (
     select * from {{ ref('int_customer_churn_scored') }}
 ),
 
+samples as (
+    select distinct training_sample_md5_below
+    from fitted
+),
+
 trained as (
     select
         count(*) as customers,
-        max(snapshot_date) as snapshot_date
+        max(signals.snapshot_date) as snapshot_date
     from signals
-    where snapshot_purpose = 'train' and is_customer_at_snapshot
+    cross join samples
+    where
+        signals.snapshot_purpose = 'train'
+        and signals.is_customer_at_snapshot
+        and (
+            samples.training_sample_md5_below is null
+            or substr({{ dbt.hash('signals.customer_id') }}, 1, 8) < samples.training_sample_md5_below
+        )
 ),
 
 fits as (

@@ -106,12 +106,31 @@ def reason_codes(fit: LogisticFit, x: np.ndarray, codes: dict[str, str], top: in
     if missing:
         raise ValueError(f"no reason code for features {missing}")
     parts = contributions(fit, x)
-    names = np.array([codes[f] for f in fit.features])
-    out: list[str] = []
-    for row in parts:
-        order = np.argsort(-row, kind="stable")[:top]
-        out.append(",".join(names[i] for i in order if row[i] > 0))
-    return out
+    if parts.shape[0] == 0:
+        return []
+    names = [codes[f] for f in fit.features]
+    # Per row, the features by contribution, largest first; ties keep the features' order.
+    order = np.argsort(-parts, axis=1, kind="stable")[:, :top]
+    picked = np.where(np.take_along_axis(parts, order, axis=1) > 0, order + 1, 0)
+    # One integer per row for its picks (digits base features + 1, 0 = none), so that only the few
+    # distinct pick lists are turned into text.
+    base = len(names) + 1
+    keys = np.zeros(len(picked), dtype=np.int64)
+    for column in range(picked.shape[1]):
+        keys = keys * base + picked[:, column]
+    distinct, row_key = np.unique(keys, return_inverse=True)
+    labels = np.array([",".join(names[d - 1] for d in _digits(int(k), base, picked.shape[1]) if d > 0)
+                       for k in distinct], dtype=object)
+    return labels[row_key.reshape(-1)].tolist()
+
+
+def _digits(key: int, base: int, count: int) -> list[int]:
+    """The `count` base-`base` digits of key, most significant first."""
+    digits = []
+    for _ in range(count):
+        key, digit = divmod(key, base)
+        digits.append(digit)
+    return digits[::-1]
 
 
 def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:

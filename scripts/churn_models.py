@@ -9,14 +9,34 @@ inputs are intermediate.int_customer_churn_signals_computed and reference.churn_
 The signals are put in (snapshot_date, customer_id) order before anything is fitted: views and
 engines return rows in no fixed order, and a fixed order makes the fit (float sums) reproducible and
 the same on every engine.
+
+Only the rows each table needs leave the engine: the training rows (a deterministic sample of
+customers when there are more than var churn_training_max_rows, `training_filter`) for the fit, the
+test and current rows for the scores. The filters are plain SQL that DuckDB, PostgreSQL and Spark
+all run alike (md5 and substr), so every engine fits on the same customers.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from scripts import churn
+
+TRAINING_ROWS = "snapshot_purpose = 'train' and is_customer_at_snapshot"
+"""The rows the model learns from: customers at a training snapshot."""
+SCORED_ROWS = "snapshot_purpose <> 'train'"
+"""The rows that get a score: every customer at the test and current snapshots."""
+HASH_DIGITS = 8
+"""Hex digits of md5(customer_id) the sample compares: 16^8 buckets, so the share is exact to 1e-9."""
+
+Read = Callable[[list[str], str], pd.DataFrame]
+"""Reads the given columns of the signals table, for the rows matching a SQL predicate."""
+Count = Callable[[str], int]
+"""Counts the rows of the signals table matching a SQL predicate."""
 
 
 def _as_date(value: object) -> object:
@@ -34,6 +54,73 @@ def features_of(seed: pd.DataFrame) -> tuple[str, ...]:
     return tuple(str(feature) for feature in seed["feature"])
 
 
+def training_columns(features: tuple[str, ...]) -> list[str]:
+    """The signal columns the fit reads."""
+    return ["snapshot_purpose", "snapshot_date", "customer_id", "is_customer_at_snapshot",
+            "churned_in_outcome_window", *features]
+
+
+def scored_columns(features: tuple[str, ...]) -> list[str]:
+    """The signal columns the scores read."""
+    return ["snapshot_purpose", "snapshot_date", "customer_id", *features]
+
+
+def sample_share(available: int, max_rows: int) -> float:
+    """Share of the training customers kept so that about max_rows rows remain (1.0: all of them)."""
+    if max_rows < 1:
+        raise ValueError(f"churn_training_max_rows must be a positive number of rows, got {max_rows}")
+    return 1.0 if available <= max_rows else max_rows / available
+
+
+def sample_threshold(share: float) -> str | None:
+    """The hex prefix below which md5(customer_id) keeps a customer in a `share` sample; None: keep all."""
+    if not 0.0 < share <= 1.0:
+        raise ValueError(f"sample share must be in (0, 1], got {share}")
+    if share == 1.0:
+        return None
+    return f"{max(1, int(share * 16**HASH_DIGITS)):0{HASH_DIGITS}x}"
+
+
+def sample_predicate(share: float) -> str | None:
+    """SQL keeping the customers whose md5(customer_id) falls in the lowest `share` of hash values.
+
+    A customer is kept or left out at every training snapshot alike, on every engine and every run
+    (equal-length lowercase hex strings compare as their numbers). None when everyone is kept.
+    """
+    threshold = sample_threshold(share)
+    if threshold is None:
+        return None
+    return f"substr(md5(customer_id), 1, {HASH_DIGITS}) < '{threshold}'"
+
+
+def training_filter(share: float) -> str:
+    """The predicate of the rows the model is fitted on, the sample included."""
+    sample = sample_predicate(share)
+    return TRAINING_ROWS if sample is None else f"{TRAINING_ROWS} and {sample}"
+
+
+def relation_reader(relation: Any) -> tuple[Read, Count]:
+    """Read and Count on a DuckDB relation (the Python models' dbt.ref): the filter runs in DuckDB."""
+    def read(columns: list[str], where: str) -> pd.DataFrame:
+        return relation.filter(where).project(", ".join(columns)).df()
+
+    def count(where: str) -> int:
+        return int(relation.filter(where).aggregate("count(*)").fetchall()[0][0])
+    return read, count
+
+
+def fit_from_signals(seed: pd.DataFrame, read: Read, count: Count, max_rows: int) -> pd.DataFrame:
+    """int_churn_model_fitted from a signals table it reads only the (sampled) training rows of."""
+    features = features_of(seed)
+    share = sample_share(count(TRAINING_ROWS), max_rows)
+    return fitted_terms(seed, read(training_columns(features), training_filter(share)), share)
+
+
+def score_from_signals(seed: pd.DataFrame, terms: pd.DataFrame, read: Read) -> pd.DataFrame:
+    """int_customer_churn_scored from a signals table it reads only the test and current rows of."""
+    return scored_customers(seed, terms, read(scored_columns(features_of(seed)), SCORED_ROWS))
+
+
 def training_data(features: tuple[str, ...], signals: pd.DataFrame) -> pd.DataFrame:
     """Customers at the training snapshots (the rows the model learns from; a customer may be in several)."""
     unknown = [f for f in features if f not in signals.columns]
@@ -43,8 +130,11 @@ def training_data(features: tuple[str, ...], signals: pd.DataFrame) -> pd.DataFr
     return signals[(signals["snapshot_purpose"] == "train") & at_snapshot]
 
 
-def fitted_terms(seed: pd.DataFrame, signals: pd.DataFrame) -> pd.DataFrame:
-    """int_churn_model_fitted: the logistic regression fitted on the training snapshots pooled, one row per term."""
+def fitted_terms(seed: pd.DataFrame, signals: pd.DataFrame, sample_share: float = 1.0) -> pd.DataFrame:
+    """int_churn_model_fitted: the logistic regression fitted on the training snapshots pooled, one row per term.
+
+    `sample_share` is recorded, not applied: the share of training customers `signals` was sampled to.
+    """
     features = features_of(seed)
     train = training_data(features, in_order(signals))
     if train.empty:
@@ -56,6 +146,8 @@ def fitted_terms(seed: pd.DataFrame, signals: pd.DataFrame) -> pd.DataFrame:
         "snapshot_date": _as_date(train["snapshot_date"].max()),
         "training_snapshots": int(train["snapshot_date"].nunique()),
         "customers_trained": fit.customers,
+        "training_sample_share": float(sample_share),
+        "training_sample_md5_below": sample_threshold(sample_share),
         "churn_rate_trained": fit.positives / fit.customers,
         "log_likelihood": fit.log_likelihood,
         "converged": fit.converged,
@@ -73,6 +165,8 @@ def fitted_terms(seed: pd.DataFrame, signals: pd.DataFrame) -> pd.DataFrame:
     for column in ("coefficient", "standardized_coefficient", "training_mean", "training_sd"):
         frame[column] = frame[column].astype(float)
     frame["reason_code"] = frame["reason_code"].astype(object)
+    # A string column even when every value is null (unsampled), so every engine gets a text column.
+    frame["training_sample_md5_below"] = frame["training_sample_md5_below"].astype("string")
     return frame
 
 

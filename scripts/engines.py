@@ -130,22 +130,33 @@ def fit_clv(warehouse: Warehouse, variables: dict[str, Any]) -> dict[str, int]:
     return _write(warehouse, tables)
 
 
-def fit_churn(warehouse: Warehouse) -> dict[str, int]:
-    """Write the two churn model tables on a target from its own signals and seed; rows per table."""
+def fit_churn(warehouse: Warehouse, variables: dict[str, Any]) -> dict[str, int]:
+    """Write the two churn model tables on a target from its own signals and seed; rows per table.
+
+    `variables` are the project's vars (project_vars): churn_training_max_rows.
+    """
     seed = _frame(warehouse, CHURN_SEED[1], CHURN_SEED[0])
-    signals = _frame(warehouse, SIGNALS_MODEL)
-    if signals.empty:
-        raise EngineStepError(f"{INTERMEDIATE_SCHEMA}.{SIGNALS_MODEL} is empty on {warehouse.target}: nothing to fit")
-    terms = churn_models.fitted_terms(seed, signals)
+    table = f"{INTERMEDIATE_SCHEMA}.{SIGNALS_MODEL}"
+
+    def read(columns: list[str], where: str) -> pd.DataFrame:
+        result = warehouse.query(f"select {', '.join(columns)} from {table} where {where}")
+        return pd.DataFrame.from_records(result.rows, columns=result.columns)
+
+    def count(where: str) -> int:
+        return int(warehouse.query(f"select count(*) from {table} where {where}").rows[0][0])
+
+    if count("1 = 1") == 0:
+        raise EngineStepError(f"{table} is empty on {warehouse.target}: nothing to fit")
+    terms = churn_models.fit_from_signals(seed, read, count, int(variables["churn_training_max_rows"]))
     return _write(warehouse, {
         CHURN_FITTED_MODEL: terms,
-        CHURN_SCORED_MODEL: churn_models.scored_customers(seed, terms, signals),
+        CHURN_SCORED_MODEL: churn_models.score_from_signals(seed, terms, read),
     })
 
 
 def fit_models(warehouse: Warehouse, variables: dict[str, Any]) -> dict[str, int]:
     """Every model dbt-duckdb runs as Python, on a target: the CLV fit, then the churn fit; rows per table."""
-    return {**fit_clv(warehouse, variables), **fit_churn(warehouse)}
+    return {**fit_clv(warehouse, variables), **fit_churn(warehouse, variables)}
 
 
 # --------------------------------------------------------------------------- build

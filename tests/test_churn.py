@@ -59,6 +59,28 @@ def test_reason_codes_are_the_largest_positive_contributions() -> None:
     assert churn.reason_codes(fit, np.array([[3.0, 0.0, 2.0]]), codes, top=1) == ["code_a"]
 
 
+def test_reason_codes_of_many_rows_are_each_rows_own() -> None:
+    """Codes are computed for all rows at once; each row must get what it would get alone."""
+    rng = np.random.default_rng(7)
+    features = tuple(f"f{i}" for i in range(5))
+    fit = churn.LogisticFit(features, intercept=0.0, coefficients=np.array([1.0, -1.0, 0.5, 2.0, 0.0]),
+                            standardized=np.ones(5), means=np.zeros(5), scales=np.ones(5),
+                            log_likelihood=0.0, customers=1, positives=1, converged=True)
+    codes = {f: f"code_{f}" for f in features}
+    # Small integers make ties and rows with 0, 1, 2 or 3+ positive contributions common.
+    x = rng.integers(-2, 3, size=(400, 5)).astype(float)
+    together = churn.reason_codes(fit, x, codes)
+
+    def alone(row: np.ndarray) -> str:
+        parts = (row - fit.means) * fit.coefficients
+        order = sorted(range(len(parts)), key=lambda i: (-parts[i], i))[:3]
+        return ",".join(codes[features[i]] for i in order if parts[i] > 0)
+
+    assert together == [alone(row) for row in x]
+    assert {len(c.split(",")) if c else 0 for c in together} == {0, 1, 2, 3}
+    assert churn.reason_codes(fit, np.empty((0, 5)), codes) == []
+
+
 def test_bad_signals_are_refused() -> None:
     with pytest.raises(ValueError, match="customer 1, feature 0"):
         churn.fit_logistic(("a",), np.array([[1.0], [np.nan]]), np.array([0, 1]))

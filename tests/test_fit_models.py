@@ -7,6 +7,7 @@ can be compared with the ones dbt-duckdb's Python models made from the same inpu
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 
 from scripts import churn_models, clv_models
 from scripts.engines import (CHURN_FITTED_MODEL, CHURN_SCORED_MODEL, FITTED_MODEL, HOLDOUT_MODEL, OUTSIDE_MODELS,
-                             OUTSIDE_SELECTOR, PREDICTED_MODEL, build)
+                             OUTSIDE_SELECTOR, PREDICTED_MODEL, build, fit_churn, project_vars)
 from scripts.targets import DuckDBWarehouse
 from tests.mart_diff import compare_mart
 
@@ -106,3 +107,67 @@ def test_the_churn_fit_is_the_same_whatever_order_the_engine_returns_rows_in(bui
     pd.testing.assert_frame_equal(churn_models.fitted_terms(seed, shuffled), expected, check_exact=True)
     pd.testing.assert_frame_equal(churn_models.scored_customers(seed, expected, shuffled),
                                   churn_models.scored_customers(seed, expected, signals), check_exact=True)
+
+
+def test_the_training_sample_share_and_its_sql() -> None:
+    assert churn_models.sample_share(400, 500) == 1.0
+    assert churn_models.sample_share(2_000, 500) == 0.25
+    with pytest.raises(ValueError, match="churn_training_max_rows"):
+        churn_models.sample_share(10, 0)
+    assert churn_models.sample_predicate(1.0) is None
+    assert churn_models.training_filter(1.0) == churn_models.TRAINING_ROWS
+    # A quarter of the 16^8 hash values: those below 0x40000000.
+    assert churn_models.sample_predicate(0.25) == "substr(md5(customer_id), 1, 8) < '40000000'"
+    with pytest.raises(ValueError):
+        churn_models.sample_predicate(0.0)
+
+
+def test_the_sample_keeps_the_same_customers_at_every_snapshot_as_md5_says() -> None:
+    """About share x the rows, whole customers, and exactly the customers whose md5 is in the share."""
+    with duckdb.connect() as con:
+        con.execute("""
+            create table signals as
+            select 'train' as snapshot_purpose, date '2024-01-01' + cast(30 * s as integer) as snapshot_date,
+                   'c' || lpad(cast(c as varchar), 6, '0') as customer_id, true as is_customer_at_snapshot
+            from range(20000) as t(c), range(3) as u(s)
+        """)
+        share = churn_models.sample_share(60_000, 15_000)
+        rows = con.execute(f"select snapshot_date, customer_id from signals "
+                           f"where {churn_models.training_filter(share)}").fetchall()
+    by_snapshot: dict = {}
+    for snapshot, customer in rows:
+        by_snapshot.setdefault(snapshot, set()).add(customer)
+    kept = {f"c{c:06d}" for c in range(20000)
+            if int(hashlib.md5(f"c{c:06d}".encode()).hexdigest()[:8], 16) < 0.25 * 16**8}
+    assert list(by_snapshot.values()) == [kept] * 3
+    # 15,000 expected; a binomial sample of 20,000 customers at p = 0.25 is within 4 sd (4 x 61) of 5,000.
+    assert abs(len(rows) - 15_000) < 3 * 4 * 61
+
+
+def _dated(terms: pd.DataFrame) -> pd.DataFrame:
+    """The terms with snapshot_date as a timestamp, as a table read back gives it."""
+    return terms.assign(snapshot_date=pd.to_datetime(terms["snapshot_date"]))
+
+
+def test_a_capped_churn_fit_trains_on_the_sample_on_every_path(built_warehouse, tmp_path) -> None:
+    """Below the cap nothing changes; above it the dbt Python model's reader and fit-models' SQL agree."""
+    target = tmp_path / "target.duckdb"
+    shutil.copy(built_warehouse.db_path, target)
+    with duckdb.connect(str(target)) as con:
+        seed = con.execute("select * from reference.churn_signals").df()
+        signals = con.table("intermediate.int_customer_churn_signals_computed")
+        read, count = churn_models.relation_reader(signals)
+        available = count(churn_models.TRAINING_ROWS)
+        built = con.execute("select * from intermediate.int_churn_model_fitted").df()
+        uncapped = churn_models.fit_from_signals(seed, read, count, available)
+        pd.testing.assert_frame_equal(_dated(uncapped), _dated(built), check_dtype=False)
+        assert (uncapped["training_sample_share"] == 1.0).all()
+
+        cap = available // 3
+        capped = churn_models.fit_from_signals(seed, read, count, cap)
+        fit_churn(DuckDBWarehouse(con), {**project_vars(), "churn_training_max_rows": cap})
+        written = con.execute("select * from intermediate.int_churn_model_fitted").df()
+    pd.testing.assert_frame_equal(_dated(written), _dated(capped), check_dtype=False)
+    assert (capped["training_sample_share"] == cap / available).all()
+    trained = int(capped["customers_trained"].iloc[0])
+    assert 0 < trained < available and abs(trained - cap) < 0.5 * cap

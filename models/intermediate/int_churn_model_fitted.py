@@ -3,8 +3,11 @@
 Fitted on customers who were customers at a training snapshot date (churn_training_snapshots monthly
 dates; a customer may be in several), with the label "no counted order in the following
 churn_outcome_days". The signals it uses are the rows of seed churn_signals;
-each must be a feature_* column of int_customer_churn_signals_computed. One row per term. The code
-is scripts.churn_models.fitted_terms, which `warehouse fit-models` runs on PostgreSQL and Spark.
+each must be a feature_* column of int_customer_churn_signals_computed. Above var
+churn_training_max_rows training rows, it is fitted on a deterministic sample of customers (the same
+customers at every snapshot, by md5 of customer_id) of about that many rows; only those rows leave
+DuckDB. One row per term. The code is scripts.churn_models.fit_from_signals, which
+`warehouse fit-models` runs on PostgreSQL and Spark.
 """
 
 from scripts import churn_models
@@ -13,5 +16,6 @@ from scripts import churn_models
 def model(dbt, session):
     # dbt finds a Python model's parents in calls to dbt.ref inside model(), not nested in other calls.
     seed = dbt.ref("churn_signals").df()
-    signals = dbt.ref("int_customer_churn_signals_computed").df()
-    return churn_models.fitted_terms(seed, signals)
+    signals = dbt.ref("int_customer_churn_signals_computed")
+    read, count = churn_models.relation_reader(signals)
+    return churn_models.fit_from_signals(seed, read, count, int(dbt.config.get("churn_training_max_rows")))

@@ -5,7 +5,8 @@ The training snapshots are only fitted on, not scored.
 Applies the fitted logistic regression (int_churn_model_fitted) to the signals: score = probability
 of no counted order in the next churn_outcome_days; reason codes = up to three signals that raise
 the customer's log-odds most against the average trained customer (scripts.churn.reason_codes).
-The code is scripts.churn_models.scored_customers, which `warehouse fit-models` runs on PostgreSQL
+Only the test and current rows leave DuckDB.
+The code is scripts.churn_models.score_from_signals, which `warehouse fit-models` runs on PostgreSQL
 and Spark.
 """
 
@@ -15,5 +16,6 @@ from scripts import churn_models
 def model(dbt, session):
     seed = dbt.ref("churn_signals").df()
     terms = dbt.ref("int_churn_model_fitted").df()
-    signals = dbt.ref("int_customer_churn_signals_computed").df()
-    return churn_models.scored_customers(seed, terms, signals)
+    signals = dbt.ref("int_customer_churn_signals_computed")
+    read, _ = churn_models.relation_reader(signals)
+    return churn_models.score_from_signals(seed, terms, read)

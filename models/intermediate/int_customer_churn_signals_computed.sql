@@ -7,6 +7,8 @@
     A customer is in a snapshot when they had a counted order on or before its date. The outcome,
     known for train and test only, is "no counted order in the churn_outcome_days after the date".
     Snapshot dates never coincide, so snapshot_date with customer_id is the key. -#}
+{#- A table, not a view: several models and tests read it, and at scale a view is recomputed for each. -#}
+{{ config(materialized='table') }}
 {%- set outcome_days = var('churn_outcome_days') | int -%}
 {%- set training_snapshots = int_var('churn_training_snapshots', 1) | int -%}
 with

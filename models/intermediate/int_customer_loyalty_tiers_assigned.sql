@@ -2,6 +2,9 @@
     (the as-of date) snapshot dates of int_customer_churn_signals_computed: the highest tier of seed
     loyalty_tiers whose lower bound the customer's net revenue of counted orders in the 365 days up to
     the date (days 0-364 before it) reaches. Customers without a counted order in those days have no row. -#}
+{#- A table, not a view: several models and tests read it, and at scale a view is recomputed for each. -#}
+{{ config(materialized='table') }}
+
 with
 
 orders as (

@@ -5,6 +5,9 @@
     by (the RFM segment is the customer's current one, as of the as-of date). Customer attributes
     are null for unmatched responses.
 -#}
+{#- A table, not a view: several models and tests read it, and at scale a view is recomputed for each. -#}
+{{ config(materialized='table') }}
+
 with
 
 responses as (

@@ -15,6 +15,7 @@ final as (
         cast(fitted.snapshot_date as date) as training_snapshot_date,
         cast(fitted.training_snapshots as integer) as training_snapshots,
         cast(fitted.customers_trained as integer) as customers_trained,
+        cast(fitted.training_sample_share as {{ type_double() }}) as training_sample_share,
         cast(fitted.churn_rate_trained as {{ type_double() }}) as churn_rate_trained,
         cast(fitted.log_likelihood as {{ type_double() }}) as log_likelihood,
         cast(fitted.converged as boolean) as converged
