@@ -76,3 +76,28 @@ def test_the_work_folder_is_emptied_only_when_the_bench_made_it(tmp_path: Path) 
     with pytest.raises(StepFailed, match="not made by warehouse bench"):
         prepare_work_dir(other)
     assert (other / "keep.txt").is_file()
+
+
+def test_the_bench_command_prints_the_steps_and_the_targets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`warehouse bench` end to end after the measuring (faked here): the tables it prints and the report."""
+    from typer.testing import CliRunner
+
+    from scripts import cli
+
+    measured = result(1_000_000)
+    measured.rows = {"orders": 1_000_000, "customers": 125_000, "survey_responses": 160_000}
+    measured.detail = {
+        "load_s": 30.0, "dbt_build_s": 70.0, "incremental_load_s": 1.0, "incremental_dbt_build_s": 7.0,
+        "cpu_s": {"build": 120.0, "floor": 50.0, "pandas": 140.0, "incremental": 9.0},
+        "cpu_ratios": ratios(120.0, 50.0, 140.0, 9.0), "load_average_1m": 1.5, "machine": {"cores": 2},
+        "slowest_build_nodes": [{"node": "int_customer_churn_signals_computed", "seconds": 12.5}],
+    }
+    monkeypatch.setattr(cli, "run_bench", lambda orders, folder, on_step, seed: measured)
+    report = tmp_path / "bench.json"
+    outcome = CliRunner().invoke(cli.app, ["bench", "--orders", "1000000", "--work-dir", str(tmp_path / "work"),
+                                           "--report", str(report)], env={"COLUMNS": "200"})
+    assert outcome.exit_code == 0, outcome.output
+    for text in ("build / floor = 1.67", "pandas / build = 1.50", "incremental / build = 0.080",
+                 "build 900 MB, incremental 4,500 MB", "int_customer_churn_signals_computed", "12.50"):
+        assert text in outcome.output
+    assert json.loads(report.read_text())[0]["orders"] == 1_000_000
