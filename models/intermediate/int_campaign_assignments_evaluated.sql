@@ -2,6 +2,8 @@
     campaign_outcome_days (90) after the assignment. Only a customer's first assignment to a campaign
     counts, and only when its whole outcome window lies on or before the as-of date (fully observed):
     a later window would count customers who have not had the full time to come back as lost. -#}
+{#- A table, not a view: several models and tests read it, and at scale a view is recomputed for each. -#}
+{{ config(materialized='table') }}
 {%- set outcome_days = var('campaign_outcome_days') | int -%}
 with
 
