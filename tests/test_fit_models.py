@@ -145,8 +145,10 @@ def test_the_sample_keeps_the_same_customers_at_every_snapshot_as_md5_says() -> 
 
 
 def _dated(terms: pd.DataFrame) -> pd.DataFrame:
-    """The terms with snapshot_date as a timestamp, as a table read back gives it."""
-    return terms.assign(snapshot_date=pd.to_datetime(terms["snapshot_date"]))
+    """The terms as a table read back gives them: snapshot_date a timestamp, a missing sample bound None."""
+    bound = terms["training_sample_md5_below"].astype(object)
+    return terms.assign(snapshot_date=pd.to_datetime(terms["snapshot_date"]),
+                        training_sample_md5_below=bound.where(bound.notna(), None))
 
 
 def test_a_capped_churn_fit_trains_on_the_sample_on_every_path(built_warehouse, tmp_path) -> None:
