@@ -185,6 +185,11 @@ def _share(value: object) -> str:
     return "–" if value is None else f"{float(value) * 100:.1f}%"
 
 
+def _points(value: object) -> str:
+    """A difference of two shares in signed percentage points."""
+    return "–" if value is None else f"{float(value) * 100:+.1f}"
+
+
 def campaign_lift(con: duckdb.DuckDBPyConnection) -> go.Figure:
     rows = _rows(con, """
         select campaign_id, treatment_customers, control_customers, treatment_retention_rate,
@@ -213,8 +218,8 @@ def campaign_lift(con: duckdb.DuckDBPyConnection) -> go.Figure:
             [f"{row[2]:,}" for row in rows],
             [_share(row[3]) for row in rows],
             [_share(row[4]) for row in rows],
-            ["–" if row[5] is None else f"{float(row[5]) * 100:+.1f}" for row in rows],
-            ["–" if row[6] is None else f"{float(row[6]) * 100:+.1f} to {float(row[7]) * 100:+.1f}" for row in rows],
+            [_points(row[5]) for row in rows],
+            ["–" if row[6] is None else f"{_points(row[6])} to {_points(row[7])}" for row in rows],
             ["–" if row[8] is None else f"{float(row[8]):.3f}" for row in rows],
         ], "align": "left"},
     ), row=1, col=1)
