@@ -65,20 +65,53 @@ dated_responses as (
     from responses
 ),
 
+-- every account with its email match key (null without an email), computed once
+customer_keys as (
+    select
+        customer_id,
+        email,
+        signed_up_at,
+        loaded_at,
+        {{ email_match_key('email') }} as email_key
+    from customers
+),
+
+customer_emails as (
+    select
+        customer_id,
+        email,
+        signed_up_at,
+        email_key
+    from customer_keys
+    where email is not null
+),
+
+{%- if is_incremental() %}
+
+    -- only an incremental batch compares these counts with the ones stored (touched_days)
+    accounts_per_email_key as (
+        select
+            email_key,
+            count(*) as account_count
+        from customer_emails
+        group by email_key
+    ),
+{%- endif %}
+
 changed_customers as (
     select
-        customers.customer_id,
-        {{ email_match_key('customers.email') }} as email_key
-    from customers
+        customer_keys.customer_id,
+        customer_keys.email_key
+    from customer_keys
     cross join built
-    where customers.loaded_at > built.last_loaded_at
+    where customer_keys.loaded_at > built.last_loaded_at
     union
     select
-        customers.customer_id,
-        {{ email_match_key('customers.email') }} as email_key
-    from customers
+        customer_keys.customer_id,
+        customer_keys.email_key
+    from customer_keys
     inner join orders
-        on customers.customer_id = orders.customer_id
+        on customer_keys.customer_id = orders.customer_id
     cross join built
     where orders.loaded_at > built.last_loaded_at
 ),
@@ -95,34 +128,25 @@ touched_days as (
         or dated_responses.email_key in (select changed_customers.email_key from changed_customers)
     {%- if is_incremental() %}
         union
-        -- the days of responses a changed account had claimed, wherever their emails point now
         select previously_matched.responded_date
         from {{ this }} as previously_matched
+        left join accounts_per_email_key
+            on previously_matched.email_key = accounts_per_email_key.email_key
         where
+            -- the days of responses a changed account had claimed, wherever their emails point now
             previously_matched.customer_id in (select changed_customers.customer_id from changed_customers)
-            -- and the old day of a response whose new version moved it to another day
+            -- the old day of a response whose new version moved it to another day
             or previously_matched.response_id in (
                 select dated_responses.response_id
                 from dated_responses
                 cross join built
                 where dated_responses.loaded_at > built.last_loaded_at
             )
-        union
-        -- the days of responses whose email key is now held by another number of accounts
-        select previously_matched.responded_date
-        from {{ this }} as previously_matched
-        inner join (
-            select
-                {{ email_match_key('email') }} as email_key,
-                count(*) as account_count
-            from customers
-            where email is not null
-            group by {{ email_match_key('email') }}
-        ) as accounts_per_email_key
-            on previously_matched.email_key = accounts_per_email_key.email_key
-        where
-            previously_matched.match_method in ('email', 'email_plus_address')
-            and previously_matched.candidate_accounts <> accounts_per_email_key.account_count
+            -- the days of responses whose email key is now held by another number of accounts
+            or (
+                previously_matched.match_method in ('email', 'email_plus_address')
+                and previously_matched.candidate_accounts <> accounts_per_email_key.account_count
+            )
     {%- endif %}
 ),
 
@@ -152,16 +176,6 @@ matched_by_id as (
     from batch
     inner join customers
         on batch.customer_id = customers.customer_id
-),
-
-customer_emails as (
-    select
-        customer_id,
-        email,
-        signed_up_at,
-        {{ email_match_key('email') }} as email_key
-    from customers
-    where email is not null
 ),
 
 unmatched_by_id as (
