@@ -113,24 +113,14 @@ def reason_codes(fit: LogisticFit, x: np.ndarray, codes: dict[str, str], top: in
     order = np.argsort(-parts, axis=1, kind="stable")[:, :top]
     picked = np.where(np.take_along_axis(parts, order, axis=1) > 0, order + 1, 0)
     # One integer per row for its picks (digits base features + 1, 0 = none), so that only the few
-    # distinct pick lists are turned into text.
+    # distinct pick lists are turned into text, each from its first row.
     base = len(names) + 1
     keys = np.zeros(len(picked), dtype=np.int64)
     for column in range(picked.shape[1]):
         keys = keys * base + picked[:, column]
-    distinct, row_key = np.unique(keys, return_inverse=True)
-    labels = np.array([",".join(names[d - 1] for d in _digits(int(k), base, picked.shape[1]) if d > 0)
-                       for k in distinct], dtype=object)
+    _, first_rows, row_key = np.unique(keys, return_index=True, return_inverse=True)
+    labels = np.array([",".join(names[d - 1] for d in picked[row] if d > 0) for row in first_rows], dtype=object)
     return labels[row_key.reshape(-1)].tolist()
-
-
-def _digits(key: int, base: int, count: int) -> list[int]:
-    """The `count` base-`base` digits of key, most significant first."""
-    digits = []
-    for _ in range(count):
-        key, digit = divmod(key, base)
-        digits.append(digit)
-    return digits[::-1]
 
 
 def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:

@@ -130,10 +130,10 @@ def training_data(features: tuple[str, ...], signals: pd.DataFrame) -> pd.DataFr
     return signals[(signals["snapshot_purpose"] == "train") & at_snapshot]
 
 
-def fitted_terms(seed: pd.DataFrame, signals: pd.DataFrame, sample_share: float = 1.0) -> pd.DataFrame:
+def fitted_terms(seed: pd.DataFrame, signals: pd.DataFrame, share: float = 1.0) -> pd.DataFrame:
     """int_churn_model_fitted: the logistic regression fitted on the training snapshots pooled, one row per term.
 
-    `sample_share` is recorded, not applied: the share of training customers `signals` was sampled to.
+    `share` is recorded, not applied: the share of training customers `signals` was sampled to.
     """
     features = features_of(seed)
     train = training_data(features, in_order(signals))
@@ -146,8 +146,8 @@ def fitted_terms(seed: pd.DataFrame, signals: pd.DataFrame, sample_share: float 
         "snapshot_date": _as_date(train["snapshot_date"].max()),
         "training_snapshots": int(train["snapshot_date"].nunique()),
         "customers_trained": fit.customers,
-        "training_sample_share": float(sample_share),
-        "training_sample_md5_below": sample_threshold(sample_share),
+        "training_sample_share": float(share),
+        "training_sample_md5_below": sample_threshold(share),
         "churn_rate_trained": fit.positives / fit.customers,
         "log_likelihood": fit.log_likelihood,
         "converged": fit.converged,

@@ -100,9 +100,13 @@ def parse_vars(text: str | None) -> dict[str, Any]:
     return parsed
 
 
-def _frame(warehouse: Warehouse, table: str, schema: str = INTERMEDIATE_SCHEMA) -> pd.DataFrame:
-    result = warehouse.query(f"select * from {schema}.{table}")
+def _query_frame(warehouse: Warehouse, sql: str) -> pd.DataFrame:
+    result = warehouse.query(sql)
     return pd.DataFrame.from_records(result.rows, columns=result.columns)
+
+
+def _frame(warehouse: Warehouse, table: str, schema: str = INTERMEDIATE_SCHEMA) -> pd.DataFrame:
+    return _query_frame(warehouse, f"select * from {schema}.{table}")
 
 
 def _write(warehouse: Warehouse, tables: dict[str, pd.DataFrame]) -> dict[str, int]:
@@ -139,8 +143,7 @@ def fit_churn(warehouse: Warehouse, variables: dict[str, Any]) -> dict[str, int]
     table = f"{INTERMEDIATE_SCHEMA}.{SIGNALS_MODEL}"
 
     def read(columns: list[str], where: str) -> pd.DataFrame:
-        result = warehouse.query(f"select {', '.join(columns)} from {table} where {where}")
-        return pd.DataFrame.from_records(result.rows, columns=result.columns)
+        return _query_frame(warehouse, f"select {', '.join(columns)} from {table} where {where}")
 
     def count(where: str) -> int:
         return int(warehouse.query(f"select count(*) from {table} where {where}").rows[0][0])
