@@ -117,4 +117,6 @@ final as (
         on batch.currency_code = currency_rates.currency_code
 )
 
+-- stored by customer (on DuckDB): the per-customer models downstream read each customer's orders together
 select * from final
+{{ physical_order('customer_id, ordered_at, order_id') }}
