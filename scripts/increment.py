@@ -11,7 +11,10 @@ entity, one file that a later `warehouse load` appends:
   cancelled (the customer's cohort moves, or the customer has no counted order any more);
 - changed accounts, which move survey matches: new versions of accounts with a new email (their
   answers given by email no longer match them), and new sign-ups with the email of an earlier
-  answer that matched no account (the answer now matches them).
+  answer that matched no account (the answer now matches them);
+- late orders of accounts that share an email: for earlier answers given by an email several
+  accounts hold, an order of one of them placed a minute before the answer, which makes it the
+  account that ordered last and so the one the answer belongs to.
 
 The bench appends the increment after a full build and times the incremental run; a pytest builds
 the same split incrementally and with --full-refresh and requires identical marts.
@@ -40,6 +43,8 @@ CHANGED_EMAIL_SHARE_PCT = 20
 """Percent of the accounts that survey answers matched by email who change their email."""
 CLAIMING_SIGNUPS = 5
 """New accounts that sign up with the email of an earlier answer no account matched."""
+SHARED_EMAIL_ORDERS = 20
+"""Earlier answers, given by an email several accounts share, that get a late order of one of them."""
 
 
 @dataclass(frozen=True)
@@ -161,8 +166,11 @@ def split_increment(data_dir: Path, increment_dir: Path, days: int = 1, late_day
     late = _execute(con, "select count(*) from orders where order_id in (select order_id from held_back) "
                          "and cast(ordered_at as date) < $first_day", params).fetchone()[0]
     changed = con.execute("select count(*) from changed").fetchone()[0]
+    shared_email_orders = _shared_email_orders(con, customer_files, response_files, params)
     total = _copy(con, "select * exclude (filename) from orders where order_id in (select order_id from held_back) "
-                       "union all by name select * from changed order by ordered_at, order_id", out)
+                       "union all by name select * from changed "
+                       "union all by name select * from shared_email_orders order by ordered_at, order_id", out)
+    late += shared_email_orders
     new_rows["orders"] = total - late - changed
     files.append(out)
     for entity, entity_files, column in (("customers", customer_files, "signup_at"),
@@ -195,6 +203,62 @@ _EMAIL_KEY = ("case when {email} like '%+%@%' and {email} not like '+%' "
               "then split_part(split_part({email}, '@', 1), '+', 1) || '@' || split_part({email}, '@', 2) "
               "else {email} end")
 """The models' survey match key (macro email_match_key: the plus-address tag dropped), in DuckDB SQL."""
+
+
+def _shared_email_orders(con: duckdb.DuckDBPyConnection, customer_files: list[Path], response_files: list[Path],
+                         params: dict) -> int:
+    """Temp table `shared_email_orders`: late orders that change which account earlier answers match.
+
+    For up to SHARED_EMAIL_ORDERS answers before the held-back days, given without a customer id by
+    an email that several accounts of the base hold, the account with the largest id among those
+    signed up by then gets a delivered order placed one minute before the answer. Reads the temp
+    table `orders` (for a template row) and the original customer and response files."""
+    if not response_files:
+        con.execute("create or replace temp table shared_email_orders as "
+                    "select * exclude (filename) from orders limit 0")
+        return 0
+    _execute(con, f"""
+        create or replace temp table shared_email_orders as
+        with accounts as (
+            select customer_id, lower(trim(email)) as email, signup_at
+            from read_parquet({_file_list(customer_files)})
+            where email is not null and cast(signup_at as date) < $first_day
+            qualify row_number() over (partition by customer_id order by updated_at desc) = 1
+        ),
+        shared as (
+            select email from accounts group by email having count(*) > 1
+        ),
+        answers as (
+            select response_id, lower(trim(email)) as email, responded_at
+            from read_parquet({_file_list(response_files)})
+            where customer_id is null and cast(responded_at as date) < $first_day
+                and lower(trim(email)) in (select email from shared)
+        ),
+        picked as (
+            select answers.response_id, answers.responded_at, max(accounts.customer_id) as customer_id
+            from answers
+            inner join accounts
+                on answers.email = accounts.email and accounts.signup_at < answers.responded_at - interval 1 minute
+            group by answers.response_id, answers.responded_at
+            order by answers.response_id
+            limit {SHARED_EMAIL_ORDERS}
+        ),
+        template as (
+            select * exclude (filename) from orders
+            where status = 'delivered' and coalesce(refunded_amount, 0) = 0
+            order by order_id limit 1
+        )
+        select template.* replace (
+            'SHARED' || lpad(cast(row_number() over (order by picked.response_id) as varchar), 4, '0') as order_id,
+            picked.customer_id as customer_id,
+            picked.responded_at - interval 1 minute as ordered_at,
+            cast(picked.responded_at as date) + 3 as promised_delivery_date,
+            cast(picked.responded_at as date) + 2 as actual_delivery_date,
+            $changed_at as updated_at
+        )
+        from picked cross join template
+    """, params)
+    return con.execute("select count(*) from shared_email_orders").fetchone()[0]
 
 
 def _changed_accounts(con: duckdb.DuckDBPyConnection, response_files: list[Path], params: dict) -> tuple[int, int]:

@@ -118,11 +118,13 @@ def survey_matches(db_path: Path) -> dict[str, str | None]:
 
 
 def test_the_increment_moves_survey_matches(incremental_and_full) -> None:
-    """Changed emails unmatch earlier answers and new sign-ups claim unmatched ones, on old days."""
+    """Changed emails unmatch earlier answers, new sign-ups claim unmatched ones, and late orders move
+    answers between accounts that share an email, on old days."""
     _, _, (_, before), (_, after) = incremental_and_full
     unmatched = [r for r in before if before[r] is not None and after[r] is None]
     claimed = [r for r in before if before[r] is None and after[r] is not None]
-    assert unmatched and claimed
+    switched = [r for r in before if before[r] is not None and after[r] is not None and before[r] != after[r]]
+    assert unmatched and claimed and switched
     assert all(after[r].startswith("CLAIM") for r in claimed)
 
 

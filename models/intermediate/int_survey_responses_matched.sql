@@ -8,9 +8,9 @@
     Incremental: a response's match depends only on the response itself, the accounts that could
     claim it and their counted orders. A run matches again every response day that holds a
     response loaded since the last build, one of the last incremental_lookback_days days, or a
-    response that a changed account could claim or had claimed (an account loaded since, or with
-    an order loaded since: a new account whose email matches, a changed email, a late order that
-    changes which account ordered last). Whole days keep the batch right for key-based and
+    response that a changed account could claim or had claimed (an account loaded since, or an
+    account sharing its email key with another and with an order loaded since: a new account whose
+    email matches, a changed email, a late order that changes which account ordered last). Whole days keep the batch right for key-based and
     partition-overwrite strategies alike. An account that leaves an email another account shares
     changes only the count of candidates of the responses under it: those are found by comparing
     each stored count with the accounts that hold the email key now.
@@ -86,17 +86,13 @@ customer_emails as (
     where email is not null
 ),
 
-{%- if is_incremental() %}
-
-    -- only an incremental batch compares these counts with the ones stored (touched_days)
-    accounts_per_email_key as (
-        select
-            email_key,
-            count(*) as account_count
-        from customer_emails
-        group by email_key
-    ),
-{%- endif %}
+accounts_per_email_key as (
+    select
+        email_key,
+        count(*) as account_count
+    from customer_emails
+    group by email_key
+),
 
 changed_customers as (
     select
@@ -106,14 +102,20 @@ changed_customers as (
     cross join built
     where customer_keys.loaded_at > built.last_loaded_at
     union
+    -- an order decides a match only between accounts that share an email key (the one that
+    -- ordered last before the answer wins): an order loaded since changes no other account's match
     select
         customer_keys.customer_id,
         customer_keys.email_key
     from customer_keys
+    inner join accounts_per_email_key
+        on customer_keys.email_key = accounts_per_email_key.email_key
     inner join orders
         on customer_keys.customer_id = orders.customer_id
     cross join built
-    where orders.loaded_at > built.last_loaded_at
+    where
+        accounts_per_email_key.account_count > 1
+        and orders.loaded_at > built.last_loaded_at
 ),
 
 touched_days as (
