@@ -209,8 +209,8 @@ def _shared_email_orders(con: duckdb.DuckDBPyConnection, customer_files: list[Pa
                          params: dict) -> int:
     """Temp table `shared_email_orders`: late orders that change which account earlier answers match.
 
-    For up to SHARED_EMAIL_ORDERS answers before the held-back days, given without a customer id by
-    an email that several accounts of the base hold, the account with the largest id among those
+    For the latest SHARED_EMAIL_ORDERS answers before the held-back days, given without a customer id
+    by an email that several accounts of the base hold, the account with the largest id among those
     signed up by then gets a delivered order placed one minute before the answer. Reads the temp
     table `orders` (for a template row) and the original customer and response files."""
     if not response_files:
@@ -240,7 +240,8 @@ def _shared_email_orders(con: duckdb.DuckDBPyConnection, customer_files: list[Pa
             inner join accounts
                 on answers.email = accounts.email and accounts.signup_at < answers.responded_at - interval 1 minute
             group by answers.response_id, answers.responded_at
-            order by answers.response_id
+            -- the latest such answers: on a large data set their orders stay within the late days
+            order by answers.responded_at desc, answers.response_id
             limit {SHARED_EMAIL_ORDERS}
         ),
         template as (
