@@ -205,6 +205,12 @@ _EMAIL_KEY = ("case when {email} like '%+%@%' and {email} not like '+%' "
 """The models' survey match key (macro email_match_key: the plus-address tag dropped), in DuckDB SQL."""
 
 
+def _latest_accounts(source: str) -> str:
+    """The latest version of each account in `source` (a table, subquery or read_parquet call), as SQL."""
+    return (f"(select * from {source} "
+            "qualify row_number() over (partition by customer_id order by updated_at desc) = 1)")
+
+
 def _shared_email_orders(con: duckdb.DuckDBPyConnection, customer_files: list[Path], response_files: list[Path],
                          params: dict) -> int:
     """Temp table `shared_email_orders`: late orders that change which account earlier answers match.
@@ -221,9 +227,8 @@ def _shared_email_orders(con: duckdb.DuckDBPyConnection, customer_files: list[Pa
         create or replace temp table shared_email_orders as
         with accounts as (
             select customer_id, lower(trim(email)) as email, signup_at
-            from read_parquet({_file_list(customer_files)})
-            where email is not null and cast(signup_at as date) < $first_day
-            qualify row_number() over (partition by customer_id order by updated_at desc) = 1
+            from {_latest_accounts(f"read_parquet({_file_list(customer_files)}) "
+                                   "where email is not null and cast(signup_at as date) < $first_day")}
         ),
         shared as (
             select email from accounts group by email having count(*) > 1
@@ -267,7 +272,7 @@ def _changed_accounts(con: duckdb.DuckDBPyConnection, response_files: list[Path]
 
     Reads the temp tables `kept` (the base's customer rows) and `held` (new sign-ups)."""
     answers = f"read_parquet({_file_list(response_files)})"
-    latest = "(select * exclude (filename) from kept qualify row_number() over (partition by customer_id order by updated_at desc) = 1)"
+    latest = _latest_accounts("(select * exclude (filename) from kept)")
     _execute(con, f"""
         create or replace temp table changed_accounts as
         with answered_by_email as (

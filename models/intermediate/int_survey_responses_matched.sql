@@ -10,8 +10,8 @@
     response loaded since the last build, one of the last incremental_lookback_days days, or a
     response that a changed account could claim or had claimed (an account loaded since, or an
     account sharing its email key with another and with an order loaded since: a new account whose
-    email matches, a changed email, a late order that changes which account ordered last). Whole days keep the batch right for key-based and
-    partition-overwrite strategies alike. An account that leaves an email another account shares
+    email matches, a changed email, a late order that changes which account ordered last). Whole
+    days keep the batch right for key-based and partition-overwrite strategies alike. An account that leaves an email another account shares
     changes only the count of candidates of the responses under it: those are found by comparing
     each stored count with the accounts that hold the email key now.
 -#}
