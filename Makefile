@@ -30,7 +30,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup build generate load dbt-build publish report docs cdnow bench test lint clean postgres-server \
+.PHONY: help setup setup-all build generate load dbt-build publish report docs cdnow bench test lint clean postgres-server \
 	test-spark build-postgres build-spark
 
 help:
@@ -48,13 +48,22 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
 
-# The project environment, exactly as locked; re-synced when pyproject.toml or uv.lock change.
-$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --compile-bytecode
+# The project environment as locked, re-synced when pyproject.toml or uv.lock change. `setup` installs what
+# the embedded DuckDB default needs (no engine drivers, no dev tools; --inexact keeps what a fuller sync
+# added); `setup-all` adds the PostgreSQL and Spark drivers (extras postgres, spark) and the dev tools.
+$(VENV)/.synced-duckdb: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --compile-bytecode --no-dev --inexact
 	@touch $@
 
+$(VENV)/.synced-all: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --compile-bytecode --all-extras
+	@touch $@ $(VENV)/.synced-duckdb
+
 # dbt-duckdb does not create the folder of the database file.
-setup: $(VENV)/.synced
+setup: $(VENV)/.synced-duckdb
+	@mkdir -p $(dir $(DB_PATH))
+
+setup-all: $(VENV)/.synced-all
 	@mkdir -p $(dir $(DB_PATH))
 
 generate: setup
@@ -86,7 +95,7 @@ docs: setup
 
 # The same marts on PostgreSQL (a server at PGHOST/PGPORT/PGDATABASE) or on Spark in local mode: load
 # into DuckDB as always, copy the validated raw tables over, build there with the CLV fit beside dbt.
-build-postgres build-spark: build-%: generate load
+build-postgres build-spark: build-%: setup-all generate load
 	$(BIN)/warehouse export-raw --target $*
 	$(BIN)/warehouse build --target $*
 	$(BIN)/warehouse report --target $*
@@ -103,7 +112,7 @@ BENCH_ORDERS ?= 10000000
 bench: setup
 	$(BIN)/warehouse bench --orders $(BENCH_ORDERS)
 
-lint: setup
+lint: setup-all
 	$(BIN)/sqlfluff lint models $(wildcard data-tests analyses)
 
 # The tests start their own PostgreSQL cluster from these binaries; install them when missing (as root).
@@ -117,7 +126,7 @@ test: lint postgres-server $(CHROMIUM)
 	WAREHOUSE_PG_BIN=$(PG_BIN) $(BIN)/pytest
 
 # Spark in local mode (pyspark, Java 17): the small data set built there and compared with DuckDB.
-test-spark: setup
+test-spark: setup-all
 	$(BIN)/pytest --spark -m spark
 
 $(CHROMIUM):

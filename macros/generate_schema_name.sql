@@ -4,7 +4,7 @@
 
     Var marts_schema moves the marts (and so the tests that read them) to another schema:
     `warehouse publish` on PostgreSQL builds into `marts__work` and swaps it in for `marts`
-    only when every test passed (scripts/publish_postgres.py).
+    only when every test passed (scripts/retention_warehouse/publish/postgres_schemas.py).
 -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {%- if custom_schema_name is none -%}

@@ -13,12 +13,12 @@ import duckdb
 import pytest
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
-from scripts import dbt_runner
-from scripts.config import PROJECT_ROOT
-from scripts.engines import BuildResult, build, export_raw
-from scripts.generate import GeneratorConfig, generate
-from scripts.load import LoadReport, load_directory
-from scripts.targets import DuckDBWarehouse, QueryResult, connect, spark_session, target_settings
+from retention_warehouse.warehouse import dbt_runner
+from retention_warehouse.config import PROJECT_ROOT
+from retention_warehouse.warehouse.build import BuildResult, build, export_raw
+from retention_warehouse.demo.generator import GeneratorConfig, generate
+from retention_warehouse.ingest.loader import LoadReport, load_directory
+from retention_warehouse.warehouse.targets import DuckDBWarehouse, QueryResult, connect, spark_session, target_settings
 from tests.postgres_cluster import ClusterError, throwaway_cluster
 
 SMALL_CUSTOMERS = 400
@@ -93,7 +93,7 @@ def built_warehouse(small_data: Path, tmp_path_factory: pytest.TempPathFactory) 
 @pytest.fixture(scope="session")
 def cdnow_sample(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     """The real 2,357-customer CDNOW sample, imported, loaded and built with `dbt build`."""
-    from scripts.cdnow import import_cdnow
+    from retention_warehouse.demo.cdnow import import_cdnow
 
     work = tmp_path_factory.mktemp("cdnow")
     data_dir = work / "raw"

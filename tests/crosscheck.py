@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from scripts.config import SEEDS_DIR
+from retention_warehouse.config import SEEDS_DIR
 
 ACTIVE_WINDOW_DAYS = 90
 NEW_CUSTOMER_DAYS = 30

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from scripts.targets import QueryResult
+from retention_warehouse.warehouse.targets import QueryResult
 
 PLACES = Decimal("0.000001")
 """Numbers are compared to 6 decimal places."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.bench import MARKER, TARGETS, BenchResult, StepFailed, prepare_work_dir, ratios, run_child, write_report
+from benchmarks.bench import MARKER, TARGETS, BenchResult, StepFailed, prepare_work_dir, ratios, run_child, write_report
 
 STEP_KEYS = {"build", "floor", "pandas", "incremental"}
 
@@ -82,7 +82,7 @@ def test_the_bench_command_prints_the_steps_and_the_targets(tmp_path: Path, monk
     """`warehouse bench` end to end after the measuring (faked here): the tables it prints and the report."""
     from typer.testing import CliRunner
 
-    from scripts import cli
+    from retention_warehouse import cli
 
     measured = result(1_000_000)
     measured.rows = {"orders": 1_000_000, "customers": 125_000, "survey_responses": 160_000}

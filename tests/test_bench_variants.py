@@ -3,7 +3,7 @@
 Both read the raw files of the small generated data set that `built_warehouse` loaded and built
 with dbt; every row and column they compute must equal the mart's (doubles to 1e-9 relative), and
 their CLV fits must equal fct_clv_model_fit (to the optimiser's tolerance), since they call the same
-scripts/clv code.
+retention_warehouse.stats.clv code.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scripts.floor import FLOOR_MARTS, ClvFits, compute_floor
-from scripts.pandas_marts import compute_pandas
+from benchmarks.floor import FLOOR_MARTS, ClvFits, compute_floor
+from benchmarks.pandas_marts import compute_pandas
 
 KEYS = {
     "fct_cohort_retention": ["cohort_month", "months_since_first_order"],

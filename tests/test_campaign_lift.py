@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from scripts.config import PROJECT_ROOT
+from retention_warehouse.config import PROJECT_ROOT
 
 
 def p_value_sql(column: str) -> str:

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scripts import cdnow
-from scripts.cdnow import CdnowError, CdnowLine, audit, parse_lines, to_raw_rows
-from scripts.cli import app
-from scripts.config import DB_PATH_ENV
+from retention_warehouse.demo import cdnow
+from retention_warehouse.demo.cdnow import CdnowError, CdnowLine, audit, parse_lines, to_raw_rows
+from retention_warehouse.cli import app
+from retention_warehouse.config import DB_PATH_ENV
 
 MASTER_TEXT = (
     " customer_id  date number_of_cds  dollar_value\r\n"
@@ -157,7 +157,7 @@ def test_sample_cohort_retention_matches_the_source_lines(cdnow_sample, tmp_path
 def test_a_broken_import_audit_is_a_file_error(tmp_path: Path) -> None:
     import duckdb
 
-    from scripts.load import FileError, load_directory
+    from retention_warehouse.ingest.loader import FileError, load_directory
 
     (tmp_path / "import_audit.json").write_text('{"orders": [1, 2]}')
     with duckdb.connect(":memory:") as con, pytest.raises(FileError, match="import_audit.json: expected one JSON object"):

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from scripts import churn
-from scripts.cli import app
-from scripts.config import DB_PATH_ENV
+from retention_warehouse.stats import churn
+from retention_warehouse.cli import app
+from retention_warehouse.config import DB_PATH_ENV
 
 
 def test_roc_auc_by_hand() -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scripts.cli import app
-from scripts.config import DB_PATH_ENV
+from retention_warehouse.cli import app
+from retention_warehouse.config import DB_PATH_ENV
 from tests.helpers import ORDER_HEADER, raw_dir
 
 runner = CliRunner()

@@ -13,8 +13,8 @@ from scipy import integrate, stats
 from scipy.optimize import check_grad
 from scipy.special import hyp2f1
 
-from scripts import clv
-from scripts.clv import BgNbdFit, GammaGammaFit
+from retention_warehouse.stats import clv
+from retention_warehouse.stats.clv import BgNbdFit, GammaGammaFit
 
 PAPER_BGNBD = BgNbdFit(r=0.243, alpha=4.414, a=0.793, b=2.426, log_likelihood=-9582.4,
                        customers_fitted=2357, converged=True)
@@ -307,7 +307,7 @@ def test_summarise_refuses_bad_rows() -> None:
 
 @pytest.fixture(scope="module")
 def cdnow_lines() -> list:
-    from scripts.cdnow import fetch_wheel, read_lines
+    from retention_warehouse.demo.cdnow import fetch_wheel, read_lines
 
     return read_lines(fetch_wheel(), sample=True)
 

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from scripts import clv
-from scripts.cdnow import fetch_wheel, read_lines
+from retention_warehouse.stats import clv
+from retention_warehouse.demo.cdnow import fetch_wheel, read_lines
 
 PAPER = {
     ("bg_nbd", "r"): 0.243, ("bg_nbd", "alpha"): 4.414, ("bg_nbd", "a"): 0.793, ("bg_nbd", "b"): 2.426,
@@ -58,7 +58,7 @@ def test_paper_counts_of_repeat_purchases(cdnow_sample) -> None:
 
 
 def test_dbt_summaries_agree_with_the_python_summariser(cdnow_sample) -> None:
-    """Two implementations of x, t_x, T and m: SQL in dbt, Python in scripts/clv.py."""
+    """Two implementations of x, t_x, T and m: SQL in dbt, Python in scripts/retention_warehouse/stats/clv.py."""
     summary = clv.summarise(
         ((line.customer_id, line.purchase_date, line.dollars) for line in read_lines(fetch_wheel(), sample=True)),
         CALIBRATION_END,

@@ -13,9 +13,9 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from scripts.cli import app
-from scripts.config import DB_PATH_ENV, PROJECT_ROOT
-from scripts.dashboard import CHARTS, campaign_lift, render
+from retention_warehouse.cli import app
+from retention_warehouse.config import DB_PATH_ENV, PROJECT_ROOT
+from retention_warehouse.reporting.dashboard import CHARTS, campaign_lift, render
 from tests.browser import chromium_page
 
 SCREENSHOT = PROJECT_ROOT / "reports" / "screenshots" / "retention.png"

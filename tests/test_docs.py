@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scripts.config import PROJECT_ROOT
+from retention_warehouse.config import PROJECT_ROOT
 from tests.conftest import run_dbt
 
 

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scripts.cli import app
-from scripts.dashboard import CHARTS
-from scripts.engines import FIT_STEP, OUTSIDE_SELECTOR
-from scripts.targets import connect
+from retention_warehouse.cli import app
+from retention_warehouse.reporting.dashboard import CHARTS
+from retention_warehouse.warehouse.build import FIT_STEP, OUTSIDE_SELECTOR
+from retention_warehouse.warehouse.targets import connect
 from tests.conftest import dbt_invoker, duckdb_marts, env
 from tests.mart_diff import compare_mart, mart_keys
 
@@ -179,7 +179,7 @@ def test_incremental_run_on_spark_keeps_the_rows(built_warehouse, spark_warehous
 
 def test_seeds_hold_no_single_quotes() -> None:
     """dbt-spark's session method writes seed values into SQL literals without escaping: a ' breaks the seed."""
-    from scripts.config import PROJECT_ROOT
+    from retention_warehouse.config import PROJECT_ROOT
 
     quoted = [f"{path.name}:{n}" for path in sorted((PROJECT_ROOT / "seeds").glob("*.csv"))
               for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1) if "'" in line]

@@ -17,10 +17,12 @@ import duckdb
 import pandas as pd
 import pytest
 
-from scripts import churn_models, clv_models
-from scripts.engines import (CHURN_FITTED_MODEL, CHURN_SCORED_MODEL, FITTED_MODEL, HOLDOUT_MODEL, OUTSIDE_MODELS,
+from retention_warehouse.python_models import churn_tables
+
+from retention_warehouse.python_models import clv_tables
+from retention_warehouse.warehouse.build import (CHURN_FITTED_MODEL, CHURN_SCORED_MODEL, FITTED_MODEL, HOLDOUT_MODEL, OUTSIDE_MODELS,
                              OUTSIDE_SELECTOR, PREDICTED_MODEL, build, fit_churn, project_vars)
-from scripts.targets import DuckDBWarehouse
+from retention_warehouse.warehouse.targets import DuckDBWarehouse
 from tests.mart_diff import compare_mart
 
 KEYS = {FITTED_MODEL: ("fit_purpose", "model", "parameter"), PREDICTED_MODEL: ("customer_id",), HOLDOUT_MODEL: ("period",),
@@ -91,10 +93,10 @@ def test_the_fit_is_the_same_whatever_order_the_engine_returns_rows_in(summaries
     """Engines return rows in their own order; the fit must not see it (same sums, same optimiser path)."""
     shuffled = summaries.sample(frac=1.0, random_state=11)
     assert not shuffled["customer_id"].equals(summaries["customer_id"])
-    expected = clv_models.fitted_parameters(summaries, 7.0)
-    pd.testing.assert_frame_equal(clv_models.fitted_parameters(shuffled, 7.0), expected, check_exact=True)
-    pd.testing.assert_frame_equal(clv_models.customer_predictions(shuffled, expected, 7.0, 0.01),
-                                  clv_models.customer_predictions(summaries, expected, 7.0, 0.01), check_exact=True)
+    expected = clv_tables.fitted_parameters(summaries, 7.0)
+    pd.testing.assert_frame_equal(clv_tables.fitted_parameters(shuffled, 7.0), expected, check_exact=True)
+    pd.testing.assert_frame_equal(clv_tables.customer_predictions(shuffled, expected, 7.0, 0.01),
+                                  clv_tables.customer_predictions(summaries, expected, 7.0, 0.01), check_exact=True)
 
 
 def test_the_churn_fit_is_the_same_whatever_order_the_engine_returns_rows_in(built_warehouse) -> None:
@@ -103,23 +105,23 @@ def test_the_churn_fit_is_the_same_whatever_order_the_engine_returns_rows_in(bui
         signals = con.execute("select * from intermediate.int_customer_churn_signals_computed").df()
     shuffled = signals.sample(frac=1.0, random_state=11)
     assert not shuffled["customer_id"].equals(signals["customer_id"])
-    expected = churn_models.fitted_terms(seed, signals)
-    pd.testing.assert_frame_equal(churn_models.fitted_terms(seed, shuffled), expected, check_exact=True)
-    pd.testing.assert_frame_equal(churn_models.scored_customers(seed, expected, shuffled),
-                                  churn_models.scored_customers(seed, expected, signals), check_exact=True)
+    expected = churn_tables.fitted_terms(seed, signals)
+    pd.testing.assert_frame_equal(churn_tables.fitted_terms(seed, shuffled), expected, check_exact=True)
+    pd.testing.assert_frame_equal(churn_tables.scored_customers(seed, expected, shuffled),
+                                  churn_tables.scored_customers(seed, expected, signals), check_exact=True)
 
 
 def test_the_training_sample_share_and_its_sql() -> None:
-    assert churn_models.sample_share(400, 500) == 1.0
-    assert churn_models.sample_share(2_000, 500) == 0.25
+    assert churn_tables.sample_share(400, 500) == 1.0
+    assert churn_tables.sample_share(2_000, 500) == 0.25
     with pytest.raises(ValueError, match="churn_training_max_rows"):
-        churn_models.sample_share(10, 0)
-    assert churn_models.sample_predicate(1.0) is None
-    assert churn_models.training_filter(1.0) == churn_models.TRAINING_ROWS
+        churn_tables.sample_share(10, 0)
+    assert churn_tables.sample_predicate(1.0) is None
+    assert churn_tables.training_filter(1.0) == churn_tables.TRAINING_ROWS
     # A quarter of the 16^8 hash values: those below 0x40000000.
-    assert churn_models.sample_predicate(0.25) == "substr(md5(customer_id), 1, 8) < '40000000'"
+    assert churn_tables.sample_predicate(0.25) == "substr(md5(customer_id), 1, 8) < '40000000'"
     with pytest.raises(ValueError):
-        churn_models.sample_predicate(0.0)
+        churn_tables.sample_predicate(0.0)
 
 
 def test_the_sample_keeps_the_same_customers_at_every_snapshot_as_md5_says() -> None:
@@ -131,9 +133,9 @@ def test_the_sample_keeps_the_same_customers_at_every_snapshot_as_md5_says() -> 
                    'c' || lpad(cast(c as varchar), 6, '0') as customer_id, true as is_customer_at_snapshot
             from range(20000) as t(c), range(3) as u(s)
         """)
-        share = churn_models.sample_share(60_000, 15_000)
+        share = churn_tables.sample_share(60_000, 15_000)
         rows = con.execute(f"select snapshot_date, customer_id from signals "
-                           f"where {churn_models.training_filter(share)}").fetchall()
+                           f"where {churn_tables.training_filter(share)}").fetchall()
     by_snapshot: dict = {}
     for snapshot, customer in rows:
         by_snapshot.setdefault(snapshot, set()).add(customer)
@@ -158,15 +160,15 @@ def test_a_capped_churn_fit_trains_on_the_sample_on_every_path(built_warehouse, 
     with duckdb.connect(str(target)) as con:
         seed = con.execute("select * from reference.churn_signals").df()
         signals = con.table("intermediate.int_customer_churn_signals_computed")
-        read, count = churn_models.relation_reader(signals)
-        available = count(churn_models.TRAINING_ROWS)
+        read, count = churn_tables.relation_reader(signals)
+        available = count(churn_tables.TRAINING_ROWS)
         built = con.execute("select * from intermediate.int_churn_model_fitted").df()
-        uncapped = churn_models.fit_from_signals(seed, read, count, available)
+        uncapped = churn_tables.fit_from_signals(seed, read, count, available)
         pd.testing.assert_frame_equal(_dated(uncapped), _dated(built), check_dtype=False)
         assert (uncapped["training_sample_share"] == 1.0).all()
 
         cap = available // 3
-        capped = churn_models.fit_from_signals(seed, read, count, cap)
+        capped = churn_tables.fit_from_signals(seed, read, count, cap)
         fit_churn(DuckDBWarehouse(con), {**project_vars(), "churn_training_max_rows": cap})
         written = con.execute("select * from intermediate.int_churn_model_fitted").df()
     pd.testing.assert_frame_equal(_dated(written), _dated(capped), check_dtype=False)

@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from scripts.generate import CHUNK_CUSTOMERS, GeneratorConfig, generate, iter_chunks
-from scripts.load import load_directory
+from retention_warehouse.demo.generator import CHUNK_CUSTOMERS, GeneratorConfig, generate, iter_chunks
+from retention_warehouse.ingest.loader import load_directory
 
 
 def digest(folder: Path) -> dict[str, str]:
@@ -196,7 +196,7 @@ def test_the_win_back_campaign_has_a_true_effect_and_the_reminder_none(behaviour
 def test_new_streams_leave_every_earlier_row_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With the two new effects switched off, the same seed writes the same customers, and every order
     written with them on is there too, but for the won-back orders (the ghosts' orders are missing)."""
-    import scripts.generate as gen
+    import retention_warehouse.demo.generator as gen
 
     generate(GeneratorConfig(customers=300, seed=5), tmp_path / "on")
     monkeypatch.setattr(gen, "IGNORED_COMPLAINT_DROPOUT", 0.0)

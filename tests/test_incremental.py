@@ -1,7 +1,7 @@
 """Incremental runs equal a --full-refresh build of the same data, to the row.
 
 Days 1..n are loaded and built; then one delivery appends the held-back days with late orders,
-refunds, status changes and cancelled first orders (scripts/increment.py), crossing a month
+refunds, status changes and cancelled first orders (scripts/retention_warehouse/demo/increment.py), crossing a month
 boundary so that a month completes. The incremental build and a --full-refresh build of a copy of
 the same warehouse must hold identical tables in every schema dbt builds (doubles to 1e-9
 relative: a parallel sum adds in any order).
@@ -17,10 +17,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from scripts.config import PROJECT_ROOT
-from scripts.generate import GeneratorConfig, generate
-from scripts.increment import split_increment
-from scripts.load import load_directory
+from retention_warehouse.config import PROJECT_ROOT
+from retention_warehouse.demo.generator import GeneratorConfig, generate
+from retention_warehouse.demo.increment import split_increment
+from retention_warehouse.ingest.loader import load_directory
 from tests.conftest import run_dbt
 
 BUILT_SCHEMAS = ("intermediate", "marts")

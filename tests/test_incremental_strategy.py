@@ -9,7 +9,7 @@ from __future__ import annotations
 import jinja2
 import pytest
 
-from scripts.config import PROJECT_ROOT
+from retention_warehouse.config import PROJECT_ROOT
 
 
 class _Return(Exception):

@@ -10,10 +10,10 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from scripts.cli import app
-from scripts.config import DB_PATH_ENV
-from scripts.contract import ENTITIES
-from scripts.load import load_directory
+from retention_warehouse.cli import app
+from retention_warehouse.config import DB_PATH_ENV
+from retention_warehouse.ingest.contract import ENTITIES
+from retention_warehouse.ingest.loader import load_directory
 from tests.helpers import ORDER_HEADER, RESPONSE_HEADER, raw_dir, write
 
 runner = CliRunner()

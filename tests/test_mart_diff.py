@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from scripts.targets import QueryResult
+from retention_warehouse.warehouse.targets import QueryResult
 from tests.mart_diff import compare_mart, mart_keys, normalise, same
 
 ENGINES = ("duckdb", "postgres")

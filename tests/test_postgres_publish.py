@@ -28,13 +28,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from scripts.cli import app
-from scripts.config import PROJECT_ROOT
-from scripts.publish import PublishError
-from scripts.publish_postgres import (BI_PASSWORD_ENV, BI_ROLE_ENV, OLD_SCHEMA, WORK_SCHEMA, BiRole, bi_role_problems,
+from retention_warehouse.cli import app
+from retention_warehouse.config import PROJECT_ROOT
+from retention_warehouse.publish.duckdb_file import PublishError
+from retention_warehouse.publish.postgres_schemas import (BI_PASSWORD_ENV, BI_ROLE_ENV, OLD_SCHEMA, WORK_SCHEMA, BiRole, bi_role_problems,
                                       check_work_schema, ensure_bi_role, grant_marts, prepare_work_schema,
                                       publish_postgres_schemas, swap_in, take_publish_lock)
-from scripts.targets import connect
+from retention_warehouse.warehouse.targets import connect
 from tests.conftest import env
 from tests.postgres_bi_reader import URL_ENV, bi_engine, read_marts
 from tests.test_publish_readers import lines, wait_until

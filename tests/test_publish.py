@@ -11,9 +11,9 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from scripts.cli import app
-from scripts.config import DB_PATH_ENV, PROJECT_ROOT
-from scripts.publish import PublishError, PublishOutcome, publish_duckdb_file, publish_lock, wal_of, work_path_for
+from retention_warehouse.cli import app
+from retention_warehouse.config import DB_PATH_ENV, PROJECT_ROOT
+from retention_warehouse.publish.duckdb_file import PublishError, PublishOutcome, publish_duckdb_file, publish_lock, wal_of, work_path_for
 from tests.helpers import CUSTOMER_HEADER, raw_dir, write
 
 FIXTURE = Path(__file__).parent / "fixtures" / "publish_project"

@@ -16,8 +16,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from scripts.config import PROJECT_ROOT
-from scripts.publish import publish_duckdb_file
+from retention_warehouse.config import PROJECT_ROOT
+from retention_warehouse.publish.duckdb_file import publish_duckdb_file
 from tests.warehouse_readers import read_duckdb
 
 MODES = ("loop", "snapshot", "bi")

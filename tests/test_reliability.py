@@ -24,10 +24,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scripts import churn
-from scripts.config import DB_PATH_ENV, PROJECT_ROOT
-from scripts.generate import GeneratorConfig, generate
-from scripts.load import load_directory
+from retention_warehouse.stats import churn
+from retention_warehouse.config import DB_PATH_ENV, PROJECT_ROOT
+from retention_warehouse.demo.generator import GeneratorConfig, generate
+from retention_warehouse.ingest.loader import load_directory
 from tests.conftest import run_dbt
 from tests.helpers import CUSTOMER_HEADER, ORDER_HEADER, RESPONSE_HEADER, raw_dir, write
 
@@ -214,7 +214,7 @@ class LoadRun:
 
 
 def _run_load(data: Path, db: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "scripts.cli", "load", "--data-dir", str(data)],
+    return subprocess.Popen([sys.executable, "-m", "retention_warehouse.cli", "load", "--data-dir", str(data)],
                             env={**os.environ, DB_PATH_ENV: str(db)}, cwd=PROJECT_ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -274,7 +274,7 @@ def _sha256(path: Path) -> str:
 
 def _publish(published: Path, target: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "scripts.cli", "publish", "--target-path", str(target), "--no-freshness"],
+        [sys.executable, "-m", "retention_warehouse.cli", "publish", "--target-path", str(target), "--no-freshness"],
         env={**os.environ, DB_PATH_ENV: str(published)}, cwd=PROJECT_ROOT,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.config import DB_PATH_ENV, PROJECT_ROOT
+from retention_warehouse.config import DB_PATH_ENV, PROJECT_ROOT
 
 MF = Path(sys.executable).parent / "mf"
 QUERIES = {

@@ -9,9 +9,9 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from scripts.engines import dbt_steps, export_raw, parse_vars, project_vars, raw_tables
-from scripts.load import load_directory
-from scripts.targets import (
+from retention_warehouse.warehouse.build import dbt_steps, export_raw, parse_vars, project_vars, raw_tables
+from retention_warehouse.ingest.loader import load_directory
+from retention_warehouse.warehouse.targets import (
     DuckDBWarehouse,
     MissingTableError,
     TargetError,

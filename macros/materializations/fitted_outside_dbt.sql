@@ -1,7 +1,7 @@
 {#-
     The CLV and churn models are dbt Python models. dbt-duckdb runs them inside `dbt build`;
     dbt-postgres cannot run Python models, and dbt-spark runs them only on Databricks. On those
-    targets `warehouse build` runs the same Python (scripts/clv_models.py, scripts/churn_models.py)
+    targets `warehouse build` runs the same Python (scripts/retention_warehouse/python_models/clv_tables.py, scripts/retention_warehouse/python_models/churn_tables.py)
     through `warehouse fit-models` between two dbt invocations, and that step writes each model's
     table under the model's own name. This materialization stands in for the model in the DAG there:
     it does not run the Python, it checks that the table was written and hands it on, so the model's

@@ -6,16 +6,16 @@ churn_outcome_days". The signals it uses are the rows of seed churn_signals;
 each must be a feature_* column of int_customer_churn_signals_computed. Above var
 churn_training_max_rows training rows, it is fitted on a deterministic sample of customers (the same
 customers at every snapshot, by md5 of customer_id) of about that many rows; only those rows leave
-DuckDB. One row per term. The code is scripts.churn_models.fit_from_signals, which
+DuckDB. One row per term. The code is retention_warehouse.python_models.churn_tables.fit_from_signals, which
 `warehouse fit-models` runs on PostgreSQL and Spark.
 """
 
-from scripts import churn_models
+from retention_warehouse.python_models import churn_tables
 
 
 def model(dbt, session):
     # dbt finds a Python model's parents in calls to dbt.ref inside model(), not nested in other calls.
     seed = dbt.ref("churn_signals").df()
     signals = dbt.ref("int_customer_churn_signals_computed")
-    read, count = churn_models.relation_reader(signals)
-    return churn_models.fit_from_signals(seed, read, count, int(dbt.config.get("churn_training_max_rows")))
+    read, count = churn_tables.relation_reader(signals)
+    return churn_tables.fit_from_signals(seed, read, count, int(dbt.config.get("churn_training_max_rows")))

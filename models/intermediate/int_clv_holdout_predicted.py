@@ -4,14 +4,14 @@ The backtest fit (calibration up to clv_calibration_end_date) predicts, for ever
 made a first purchase by the calibration end, the expected number of purchases in the holdout
 (eq. 10, conditional on their own calibration history); summed over customers and differenced per
 time unit. fct_clv_holdout sets the actual purchases, counted in SQL, beside these. The code is
-scripts.clv_models.holdout_predictions, which `warehouse fit-models` runs on PostgreSQL and Spark.
+retention_warehouse.python_models.clv_tables.holdout_predictions, which `warehouse fit-models` runs on PostgreSQL and Spark.
 """
 
-from scripts import clv_models
+from retention_warehouse.python_models import clv_tables
 
 
 def model(dbt, session):
-    return clv_models.holdout_predictions(
+    return clv_tables.holdout_predictions(
         dbt.ref("int_customer_transactions_summarised").df(),
         dbt.ref("int_clv_models_fitted").df(),
         time_unit_days=float(dbt.config.get("clv_time_unit_days")),

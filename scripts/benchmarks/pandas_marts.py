@@ -3,8 +3,8 @@
 What an analyst would otherwise write: read the raw files into DataFrames, apply the contract's
 row checks and the latest-version rule, and compute the marts with group-bys and merges, no
 row-wise `apply`. Money is kept in integer cents, so net revenue rounds half away from zero to the
-cent exactly as the SQL does with decimals. The CLV fits call the same scripts/clv code as the dbt
-Python models (`scripts.floor.fit_clv`).
+cent exactly as the SQL does with decimals. The CLV fits call the same retention_warehouse.stats.clv code as the dbt
+Python models (`benchmarks.floor.fit_clv`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from scripts.config import SEEDS_DIR
-from scripts.floor import ENTITY_COLUMNS, ClvFits, entity_files, fit_clv, project_vars
+from retention_warehouse.config import SEEDS_DIR
+from benchmarks.floor import ENTITY_COLUMNS, ClvFits, entity_files, fit_clv, project_vars
 
 EARLIEST = pd.Timestamp("1990-01-01", tz="UTC")
 MAX_AMOUNT_CENTS = 100_000_000

@@ -4,7 +4,7 @@
 writes it, CSV uploads parsed and checked as the loader does), applies the contract's row checks
 and the latest-version rule, and builds the retention and repeat-purchase marts as temp tables
 `floor_<mart>` plus the CLV fit inputs, then fits BG/NBD and Gamma-Gamma with the same
-scripts/clv code the dbt Python models call. No views, no data tests, no audit: the least work
+retention_warehouse.stats.clv code the dbt Python models call. No views, no data tests, no audit: the least work
 that gives the marts' numbers, to hold the warehouse build against.
 """
 
@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from scripts import clv
-from scripts.config import PROJECT_ROOT, SEEDS_DIR
-from scripts.load import quote_literal
+from retention_warehouse.stats import clv
+from retention_warehouse.config import PROJECT_ROOT, SEEDS_DIR
+from retention_warehouse.ingest.loader import quote_literal
 
 FLOOR_SQL = Path(__file__).with_name("floor.sql")
 FLOOR_MARTS = ("fct_cohort_retention", "fct_retention_periods", "dim_customers", "fct_repeat_purchase")
@@ -140,7 +140,7 @@ class ClvFits:
 def fit_clv(summaries: pd.DataFrame, time_unit_days: float, monthly_discount_rate: float) -> ClvFits:
     """Both fits, the scoring customers' 12-month CLV and the backtest's predicted holdout purchases.
 
-    The same scripts/clv calls as models/intermediate/*.py: every benchmark variant spends the same
+    The same retention_warehouse.stats.clv calls as models/intermediate/*.py: every benchmark variant spends the same
     time here, so the comparison measures how each computes the marts and the fit inputs.
     """
     fits = {}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
-from scripts.config import DB_PATH_ENV, PROJECT_ROOT
+from retention_warehouse.config import DB_PATH_ENV, PROJECT_ROOT
 
 FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
 """dbt node statuses that mean a model, seed or test did not pass (warn and skipped are not failures)."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
 
-from scripts.config import SEEDS_DIR
+from retention_warehouse.config import SEEDS_DIR
 
 Kind = Literal["id", "string", "email", "timestamp", "date", "money", "score", "enum"]
 

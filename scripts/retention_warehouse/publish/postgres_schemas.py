@@ -5,7 +5,7 @@ so a mart never reads another schema at query time. That makes `marts` the one s
 change at once:
 
 1. Build with var marts_schema=marts__work (macros/generate_schema_name.sql), as `warehouse build
-   --target postgres` does: dbt part 1, the model fits, dbt part 2 (scripts/engines.py). Staging,
+   --target postgres` does: dbt part 1, the model fits, dbt part 2 (scripts/retention_warehouse/warehouse/build.py). Staging,
    intermediate and seeds are rebuilt in place: BI cannot read them, and no published mart depends
    on them. Every data and unit test runs against what was just built, the marts in `marts__work`.
 2. Only when every node passed and `marts__work.dim_warehouse_build` holds this build id, one
@@ -35,12 +35,12 @@ from typing import Any
 
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
-from scripts.dbt_runner import NodeFailure, environment, failures_of
-from scripts.engines import FIT_STEP, build
-from scripts.load import FileResult
-from scripts.publish import (BUILD_TABLE, ProgressCallback, PublishError, PublishOutcome, dbt_progress,
+from retention_warehouse.warehouse.dbt_runner import NodeFailure, environment, failures_of
+from retention_warehouse.warehouse.build import FIT_STEP, build
+from retention_warehouse.ingest.loader import FileResult
+from retention_warehouse.publish.duckdb_file import (BUILD_TABLE, ProgressCallback, PublishError, PublishOutcome, dbt_progress,
                              mart_row_counts, new_build_id, stale_of)
-from scripts.targets import TargetError, connect, describe, profiles_dir
+from retention_warehouse.warehouse.targets import TargetError, connect, describe, profiles_dir
 
 TARGET = "postgres"
 MARTS_SCHEMA = "marts"

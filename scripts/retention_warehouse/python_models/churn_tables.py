@@ -3,7 +3,7 @@
 One implementation for every engine. On DuckDB the dbt Python models int_churn_model_fitted and
 int_customer_churn_scored call these functions inside `dbt build`; on PostgreSQL and Spark (whose
 dbt adapters cannot run Python models here) `warehouse fit-models` calls them on the tables read
-through the target's connection and writes both tables back (scripts/engines.py). Either way the
+through the target's connection and writes both tables back (scripts/retention_warehouse/warehouse/build.py). Either way the
 inputs are intermediate.int_customer_churn_signals_computed and reference.churn_signals.
 
 The signals are put in (snapshot_date, customer_id) order before anything is fitted: views and
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scripts import churn
+from retention_warehouse.stats import churn
 
 TRAINING_ROWS = "snapshot_purpose = 'train' and is_customer_at_snapshot"
 """The rows the model learns from: customers at a training snapshot."""

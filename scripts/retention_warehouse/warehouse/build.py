@@ -3,13 +3,13 @@
 Where each step runs (README, "Running on PostgreSQL / Spark"):
 
 - load: always into the DuckDB file (`warehouse load`), so the contract checks and the quarantine
-  exist once, in scripts/load.py;
+  exist once, in scripts/retention_warehouse/ingest/loader.py;
 - export_raw: copies every `raw.*` table, as loaded and validated, from the DuckDB file to the target;
 - build: `dbt build` on the target. dbt-duckdb runs the five Python models (three CLV, two churn)
   inside it; on other targets dbt cannot run them, so the build runs in two parts with fit_models
   between them: first everything except those models and what depends on them, then fit_models
-  computes their tables from the SQL-built inputs of part one (scripts/clv_models.py and
-  scripts/churn_models.py, the code the Python models call), then the Python models
+  computes their tables from the SQL-built inputs of part one (scripts/clv_tables.py and
+  scripts/churn_tables.py, the code the Python models call), then the Python models
   (materialization `fitted_outside_dbt`, which checks the tables are there) and everything
   downstream of them, with their tests.
 """
@@ -26,9 +26,11 @@ import pandas as pd
 import pyarrow as pa
 import yaml
 
-from scripts import churn_models, clv_models
-from scripts.config import PROJECT_ROOT, RAW_SCHEMA
-from scripts.targets import Warehouse
+from retention_warehouse.python_models import churn_tables
+
+from retention_warehouse.python_models import clv_tables
+from retention_warehouse.config import PROJECT_ROOT, RAW_SCHEMA
+from retention_warehouse.warehouse.targets import Warehouse
 
 INTERMEDIATE_SCHEMA = "intermediate"
 SUMMARIES_MODEL = "int_customer_transactions_summarised"
@@ -125,11 +127,11 @@ def fit_clv(warehouse: Warehouse, variables: dict[str, Any]) -> dict[str, int]:
     summaries = _frame(warehouse, SUMMARIES_MODEL)
     if summaries.empty:
         raise EngineStepError(f"{INTERMEDIATE_SCHEMA}.{SUMMARIES_MODEL} is empty on {warehouse.target}: nothing to fit")
-    parameters = clv_models.fitted_parameters(summaries, time_unit_days)
+    parameters = clv_tables.fitted_parameters(summaries, time_unit_days)
     tables = {
         FITTED_MODEL: parameters,
-        PREDICTED_MODEL: clv_models.customer_predictions(summaries, parameters, time_unit_days, discount),
-        HOLDOUT_MODEL: clv_models.holdout_predictions(summaries, parameters, time_unit_days),
+        PREDICTED_MODEL: clv_tables.customer_predictions(summaries, parameters, time_unit_days, discount),
+        HOLDOUT_MODEL: clv_tables.holdout_predictions(summaries, parameters, time_unit_days),
     }
     return _write(warehouse, tables)
 
@@ -150,10 +152,10 @@ def fit_churn(warehouse: Warehouse, variables: dict[str, Any]) -> dict[str, int]
 
     if count("1 = 1") == 0:
         raise EngineStepError(f"{table} is empty on {warehouse.target}: nothing to fit")
-    terms = churn_models.fit_from_signals(seed, read, count, int(variables["churn_training_max_rows"]))
+    terms = churn_tables.fit_from_signals(seed, read, count, int(variables["churn_training_max_rows"]))
     return _write(warehouse, {
         CHURN_FITTED_MODEL: terms,
-        CHURN_SCORED_MODEL: churn_models.score_from_signals(seed, terms, read),
+        CHURN_SCORED_MODEL: churn_tables.score_from_signals(seed, terms, read),
     })
 
 
@@ -218,7 +220,7 @@ def build(target: str, invoke: Callable[[list[str]], Any], connect: Callable[[st
     """dbt build on `target`, with the model fits between its two parts on targets other than DuckDB.
 
     `invoke` runs dbt with a list of arguments and returns a dbtRunnerResult; `connect` opens the
-    target (scripts.targets.connect). Stops at the first step that fails. `full_refresh` rebuilds
+    target (retention_warehouse.warehouse.targets.connect). Stops at the first step that fails. `full_refresh` rebuilds
     the incremental models whole (their carried state assumes the same vars as the last build).
     """
     extra = ["--vars", yaml.safe_dump(overrides, default_flow_style=True).strip()] if overrides else []

@@ -31,9 +31,9 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from scripts.config import PROJECT_ROOT
-from scripts.contract import CUSTOMERS, ORDERS
-from scripts.load import IMPORT_AUDIT_FILE
+from retention_warehouse.config import PROJECT_ROOT
+from retention_warehouse.ingest.contract import CUSTOMERS, ORDERS
+from retention_warehouse.ingest.loader import IMPORT_AUDIT_FILE
 
 WHEEL_NAME = "Lifetimes-0.11.3-py3-none-any.whl"
 WHEEL_SHA256 = "261e3dc89977c2b60767ca6728aaa29d429de0c814635070a749c36555895da8"

@@ -12,7 +12,7 @@ A failed load, build or test leaves the published file as it was and the work fi
 look. One publish runs at a time per published file (a lock file beside it).
 
 The strategy is per dbt target: DuckDB swaps files. PostgreSQL gets the same guarantee by building
-the marts into a side schema and swapping schemas in one transaction (scripts/publish_postgres.py);
+the marts into a side schema and swapping schemas in one transaction (scripts/retention_warehouse/publish/postgres_schemas.py);
 both are in PUBLISH_STRATEGIES.
 """
 
@@ -32,8 +32,8 @@ from typing import Any
 
 import duckdb
 
-from scripts.dbt_runner import NodeFailure, failures_of, run_dbt
-from scripts.load import FileResult, LoadReport, load_directory
+from retention_warehouse.warehouse.dbt_runner import NodeFailure, failures_of, run_dbt
+from retention_warehouse.ingest.loader import FileResult, LoadReport, load_directory
 
 BUILD_TABLE = "marts.dim_warehouse_build"
 
@@ -225,9 +225,9 @@ def publish_duckdb_file(
 def publish_postgres(*args: Any, **kwargs: Any) -> PublishOutcome:
     """PostgreSQL: build the marts in a side schema, test them there, swap schemas in one transaction.
 
-    Imported on use (scripts/publish_postgres.py), so publishing a DuckDB file needs no PostgreSQL driver.
+    Imported on use (scripts/retention_warehouse/publish/postgres_schemas.py), so publishing a DuckDB file needs no PostgreSQL driver.
     """
-    from scripts.publish_postgres import publish_postgres_schemas
+    from retention_warehouse.publish.postgres_schemas import publish_postgres_schemas
 
     return publish_postgres_schemas(*args, **kwargs)
 

@@ -25,7 +25,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import yaml
 
-from scripts.config import PROJECT_ROOT
+from retention_warehouse.config import PROJECT_ROOT
 
 TARGETS = ("duckdb", "postgres", "spark")
 PROFILE_NAME = "retention_warehouse"

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import duckdb
 
-from scripts.config import RAW_SCHEMA
-from scripts.contract import (
+from retention_warehouse.config import RAW_SCHEMA
+from retention_warehouse.ingest.contract import (
     EARLIEST_TIMESTAMP,
     ENTITIES,
     FILE_SUFFIXES,

@@ -1,6 +1,6 @@
 -- The floor: the retention and repeat-purchase marts computed straight from the raw files in one
 -- DuckDB connection, hand-written for speed (no views, no tests, no intermediate tables that are
--- not needed). scripts/floor.py fills in the placeholders in braces: file readers, seed paths, vars.
+-- not needed). scripts/benchmarks/floor.py fills in the placeholders in braces: file readers, seed paths, vars.
 -- Each statement ends with a semicolon on its own line; floor.py runs them in order.
 -- A UTC timestamp or date comes from make_timestamp(epoch_us(x)): exact, and much cheaper than a
 -- conversion through the session time zone (the models' utc_timestamp macro does the same).

@@ -4,7 +4,7 @@ One implementation for every engine. On DuckDB the dbt Python models int_clv_mod
 int_customer_clv_predicted and int_clv_holdout_predicted call these functions inside `dbt build`;
 on PostgreSQL and Spark (whose dbt adapters cannot run Python models here) `warehouse fit-models`
 calls them on the summaries read through the target's connection and writes the three tables back
-(scripts/targets.py). Either way the input is intermediate.int_customer_transactions_summarised.
+(scripts/retention_warehouse/warehouse/targets.py). Either way the input is intermediate.int_customer_transactions_summarised.
 
 The summaries are put in customer order before anything is fitted, so the fit sums the same
 numbers in the same order whichever engine produced them and whatever order it returned rows in:
@@ -19,7 +19,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from scripts import clv
+from retention_warehouse.stats import clv
 
 FIT_PURPOSES = ("scoring", "backtest")
 HORIZON_MONTHS = 12
@@ -109,7 +109,7 @@ def customer_predictions(summaries: pd.DataFrame, parameters: pd.DataFrame, time
 
     Expected purchases over the next 12 months (BG/NBD eq. 10), the probability of being alive at
     the as-of date (eq. 11), the expected value of a purchase (Gamma-Gamma) and the CLV of those 12
-    months, month i discounted by (1 + monthly_discount_rate)^i (scripts.clv.predicted_clv).
+    months, month i discounted by (1 + monthly_discount_rate)^i (retention_warehouse.stats.clv.predicted_clv).
     """
     scoring = _purpose(summaries, "scoring")
     bgnbd, spend = _bgnbd(parameters, "scoring"), _gamma_gamma(parameters, "scoring")

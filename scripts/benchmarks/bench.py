@@ -1,15 +1,15 @@
 """The benchmark: the warehouse build against the floor, pandas and a one-day incremental run.
 
 `run_bench` generates data at one scale, holds back its last day as an increment
-(scripts/increment.py), then times, each step in its own child process:
+(scripts/retention_warehouse/demo/increment.py), then times, each step in its own child process:
 
 1. build: `warehouse load` + `dbt build` on a new DuckDB file (every model and data test; unit
    tests, which do not depend on the data, run in make test instead);
-2. floor: the same marts by hand-written DuckDB SQL straight from the raw files (scripts/floor.py);
-3. pandas: the same marts in vectorised pandas (scripts/pandas_marts.py);
+2. floor: the same marts by hand-written DuckDB SQL straight from the raw files (scripts/benchmarks/floor.py);
+3. pandas: the same marts in vectorised pandas (scripts/benchmarks/pandas_marts.py);
 4. incremental: the increment's files appended, then `warehouse load` + `dbt build` again.
 
-Every variant fits the CLV models with the same scripts/clv code (BG/NBD + Gamma-Gamma, scoring and
+Every variant fits the CLV models with the same retention_warehouse.stats.clv code (BG/NBD + Gamma-Gamma, scoring and
 backtest): the comparison measures how each computes the marts and the fit inputs. Peak memory
 per step is the child's maximum resident set size, from the rusage that os.wait4 returns for it
 (the struct resource.getrusage fills for children). Results go to a table and reports/bench.json.
@@ -29,9 +29,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from scripts.config import DB_PATH_ENV, PROJECT_ROOT
-from scripts.generate import customers_for_orders
-from scripts.increment import split_increment
+from retention_warehouse.config import DB_PATH_ENV, PROJECT_ROOT
+from retention_warehouse.demo.generator import customers_for_orders
+from retention_warehouse.demo.increment import split_increment
 
 BIN = Path(sys.executable).parent
 DEFAULT_ORDERS = 10_000_000
@@ -46,7 +46,7 @@ TARGETS = {
     "peak_memory": ("warehouse peak memory < 4 GB",
                     lambda r: max(r.peak_rss_mb["build"], r.peak_rss_mb["incremental"]) < 4096),
 }
-CLV_NOTE = ("CLV: every variant fits BG/NBD and Gamma-Gamma (scoring and backtest) with the same scripts/clv "
+CLV_NOTE = ("CLV: every variant fits BG/NBD and Gamma-Gamma (scoring and backtest) with the same retention_warehouse.stats.clv "
             "code; the variants differ in how they compute the marts and the fit inputs.")
 
 
@@ -168,9 +168,9 @@ def run_bench(orders: int, work_dir: Path, on_step: Callable[[str], None] = lamb
     dbt_build = run_child(dbt(), env, log)
     slowest_build = slowest_nodes(work_dir / "target")
     on_step("floor")
-    floor = run_child([python, "-m", "scripts.bench", "floor", str(data_dir)], env, log)
+    floor = run_child([python, "-m", "benchmarks.bench", "floor", str(data_dir)], env, log)
     on_step("pandas")
-    pandas = run_child([python, "-m", "scripts.bench", "pandas", str(data_dir)], env, log)
+    pandas = run_child([python, "-m", "benchmarks.bench", "pandas", str(data_dir)], env, log)
     on_step("incremental")
     shutil.copytree(increment_dir, data_dir, dirs_exist_ok=True)
     incremental_load = run_child([warehouse, "load", "--data-dir", str(data_dir)], env, log)
@@ -235,12 +235,12 @@ def _worker(step: str, data_dir: Path) -> None:
     if step == "floor":
         import duckdb
 
-        from scripts.floor import compute_floor
+        from benchmarks.floor import compute_floor
 
         with duckdb.connect() as con:
             compute_floor(con, data_dir)
     elif step == "pandas":
-        from scripts.pandas_marts import compute_pandas
+        from benchmarks.pandas_marts import compute_pandas
 
         compute_pandas(data_dir)
     else:

@@ -18,20 +18,20 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from scripts.bench import CLV_NOTE, DEFAULT_ORDERS, DEFAULT_REPORT, DEFAULT_WORK_DIR, STEPS, StepFailed
-from scripts.bench import TARGETS as BENCH_TARGETS
-from scripts.bench import run_bench, write_report
-from scripts.cdnow import CdnowError, import_cdnow
-from scripts.dbt_runner import environment as dbt_environment
-from scripts.config import DB_PATH_ENV, DEFAULT_DATA_DIR, PROJECT_ROOT, db_path
-from scripts.engines import (EngineStepError, StepResult, build, export_raw, fit_models, parse_vars, project_vars,
+from benchmarks.bench import CLV_NOTE, DEFAULT_ORDERS, DEFAULT_REPORT, DEFAULT_WORK_DIR, STEPS, StepFailed
+from benchmarks.bench import TARGETS as BENCH_TARGETS
+from benchmarks.bench import run_bench, write_report
+from retention_warehouse.demo.cdnow import CdnowError, import_cdnow
+from retention_warehouse.warehouse.dbt_runner import environment as dbt_environment
+from retention_warehouse.config import DB_PATH_ENV, DEFAULT_DATA_DIR, PROJECT_ROOT, db_path
+from retention_warehouse.warehouse.build import (EngineStepError, StepResult, build, export_raw, fit_models, parse_vars, project_vars,
                              raw_tables)
-from scripts.generate import GeneratorConfig, customers_for_orders, generate
-from scripts.load import FileError, FileResult, LoadReport, discover_files, load_directory
-from scripts.publish import PUBLISH_STRATEGIES, PublishError, PublishOutcome
-from scripts.dashboard import render
-from scripts.report import headline
-from scripts.targets import TARGETS, MissingTableError, TargetError, connect, describe, profiles_dir
+from retention_warehouse.demo.generator import GeneratorConfig, customers_for_orders, generate
+from retention_warehouse.ingest.loader import FileError, FileResult, LoadReport, discover_files, load_directory
+from retention_warehouse.publish.duckdb_file import PUBLISH_STRATEGIES, PublishError, PublishOutcome
+from retention_warehouse.reporting.dashboard import render
+from retention_warehouse.reporting.headline import headline
+from retention_warehouse.warehouse.targets import TARGETS, MissingTableError, TargetError, connect, describe, profiles_dir
 
 app = typer.Typer(
     help="Customer-retention warehouse: generate or import raw data, validate and load it, report on the marts.",
@@ -270,7 +270,7 @@ def grant_bi_command() -> None:
     later); takes back any grant on raw, staging, intermediate and reference; then checks the role
     can create nothing and use no other schema. `warehouse publish --target postgres` does the same.
     """
-    from scripts.publish_postgres import BI_PASSWORD_ENV, bi_role_from_env, grant_bi
+    from retention_warehouse.publish.postgres_schemas import BI_PASSWORD_ENV, bi_role_from_env, grant_bi
 
     role = bi_role_from_env()
     try:
@@ -654,6 +654,3 @@ def bench_command(
     console.print(CLV_NOTE)
     console.print(f"wrote {report}; data and logs in {folder}")
 
-
-if __name__ == "__main__":
-    app()

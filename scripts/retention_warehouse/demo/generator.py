@@ -37,7 +37,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from scripts.contract import (
+from retention_warehouse.ingest.contract import (
     CAMPAIGN_ASSIGNMENTS,
     CUSTOMERS,
     ENTITIES,

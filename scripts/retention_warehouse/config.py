@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+"""The dbt project: scripts/retention_warehouse/config.py sits two folders below it."""
 SEEDS_DIR = PROJECT_ROOT / "seeds"
 
 DB_PATH_ENV = "WAREHOUSE_DB_PATH"

@@ -1,0 +1,1 @@
+"""Benchmark tooling, not part of the product (not shipped in the wheel): bench, floor, pandas variant."""

@@ -1,0 +1,1 @@
+"""What dbt's Python models compute: the CLV and churn tables, from frames the models (or fit-models) read."""

@@ -1,0 +1,1 @@
+"""The engines and dbt: targets from profiles.yml, the in-process dbt runner, project vars, builds on a target."""
