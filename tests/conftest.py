@@ -11,11 +11,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt.cli.main import dbtRunner, dbtRunnerResult
+from dbt.cli.main import dbtRunnerResult
 
 from retention_warehouse.warehouse import dbt_runner
-from retention_warehouse.config import PROJECT_ROOT
-from retention_warehouse.warehouse.build import BuildResult, build, export_raw
+from retention_warehouse.config import DB_PATH_ENV, PROJECT_ROOT
+from retention_warehouse.warehouse.build import BuildResult, build
+from retention_warehouse.warehouse.raw_export import export_raw
 from retention_warehouse.demo.generator import GeneratorConfig, generate
 from retention_warehouse.ingest.loader import LoadReport, load_directory
 from retention_warehouse.warehouse.targets import DuckDBWarehouse, QueryResult, connect, spark_session, target_settings
@@ -35,19 +36,14 @@ env = dbt_runner.environment
 def dbt_invoker(work_dir: Path, environment: dict[str, str],
                 project_dir: Path = PROJECT_ROOT) -> Callable[[list[str]], dbtRunnerResult]:
     """Runs dbt in-process with `environment` set, writing target/ and logs/ under `work_dir`."""
-    def invoke(args: list[str]) -> dbtRunnerResult:
-        with env(DBT_SEND_ANONYMOUS_USAGE_STATS="false", **environment):
-            return dbtRunner().invoke(
-                [*args, "--project-dir", str(project_dir), "--profiles-dir", str(PROJECT_ROOT),
-                 "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"), "--quiet"]
-            )
-    return invoke
+    return dbt_runner.invoker(project_dir=project_dir, target_path=work_dir / "target", log_path=work_dir / "logs",
+                              env=environment)
 
 
 def run_dbt(args: list[str], project_dir: Path, db_path: Path, work_dir: Path) -> dbtRunnerResult:
     """Run dbt in-process against `db_path`, writing target/ and logs/ under `work_dir`."""
-    return dbt_runner.run_dbt(args, project_dir=project_dir, db_path=db_path,
-                              target_path=work_dir / "target", log_path=work_dir / "logs")
+    return dbt_runner.invoke(args, project_dir=project_dir, target_path=work_dir / "target",
+                             log_path=work_dir / "logs", env={DB_PATH_ENV: str(db_path)})
 
 
 @dataclass

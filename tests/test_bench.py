@@ -82,6 +82,7 @@ def test_the_bench_command_prints_the_steps_and_the_targets(tmp_path: Path, monk
     """`warehouse bench` end to end after the measuring (faked here): the tables it prints and the report."""
     from typer.testing import CliRunner
 
+    from benchmarks import bench
     from retention_warehouse import cli
 
     measured = result(1_000_000)
@@ -92,7 +93,7 @@ def test_the_bench_command_prints_the_steps_and_the_targets(tmp_path: Path, monk
         "cpu_ratios": ratios(120.0, 50.0, 140.0, 9.0), "load_average_1m": 1.5, "machine": {"cores": 2},
         "slowest_build_nodes": [{"node": "int_customer_churn_signals_computed", "seconds": 12.5}],
     }
-    monkeypatch.setattr(cli, "run_bench", lambda orders, folder, on_step, seed: measured)
+    monkeypatch.setattr(bench, "run_bench", lambda orders, folder, on_step, seed: measured)
     report = tmp_path / "bench.json"
     outcome = CliRunner().invoke(cli.app, ["bench", "--orders", "1000000", "--work-dir", str(tmp_path / "work"),
                                            "--report", str(report)], env={"COLUMNS": "200"})

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from retention_warehouse.cli import app
 from retention_warehouse.reporting.dashboard import CHARTS
-from retention_warehouse.warehouse.build import FIT_STEP, OUTSIDE_SELECTOR
+from retention_warehouse.warehouse.build import FIT_STEP, PYTHON_MODELS_SELECTOR
 from retention_warehouse.warehouse.targets import connect
 from tests.conftest import dbt_invoker, duckdb_marts, env
 from tests.mart_diff import compare_mart, mart_keys
@@ -31,7 +31,7 @@ def assert_build_passed(engine) -> None:
     failed = [f"{step.name}: {step.detail}" for step in engine.result.steps if not step.ok]
     assert engine.result.ok, failed
     names = [step.name for step in engine.result.steps]
-    assert names == [f"dbt build --exclude {OUTSIDE_SELECTOR}", FIT_STEP, f"dbt build --select {OUTSIDE_SELECTOR}"]
+    assert names == [f"dbt build --exclude {PYTHON_MODELS_SELECTOR}", FIT_STEP, f"dbt build --select {PYTHON_MODELS_SELECTOR}"]
 
 
 PER_BUILD_COLUMNS = {"dim_warehouse_build": ("build_id", "built_at")}

@@ -20,21 +20,23 @@ import pytest
 from retention_warehouse.python_models import churn_tables
 
 from retention_warehouse.python_models import clv_tables
-from retention_warehouse.warehouse.build import (CHURN_FITTED_MODEL, CHURN_SCORED_MODEL, FITTED_MODEL, HOLDOUT_MODEL, OUTSIDE_MODELS,
-                             OUTSIDE_SELECTOR, PREDICTED_MODEL, build, fit_churn, project_vars)
+from retention_warehouse.warehouse.build import PYTHON_MODELS_SELECTOR, build
+from retention_warehouse.warehouse.fit_step import (CHURN_FITTED_MODEL, CHURN_SCORED_MODEL, FITTED_MODEL, HOLDOUT_MODEL,
+                                                    PREDICTED_MODEL, PYTHON_MODELS, fit_churn)
+from retention_warehouse.warehouse.project import project_vars
 from retention_warehouse.warehouse.targets import DuckDBWarehouse
 from tests.mart_diff import compare_mart
 
 KEYS = {FITTED_MODEL: ("fit_purpose", "model", "parameter"), PREDICTED_MODEL: ("customer_id",), HOLDOUT_MODEL: ("period",),
         CHURN_FITTED_MODEL: ("term",), CHURN_SCORED_MODEL: ("snapshot_purpose", "customer_id")}
-SELECTED = OUTSIDE_SELECTOR.split()
+SELECTED = PYTHON_MODELS_SELECTOR.split()
 
 
 def test_every_python_model_is_fitted_outside_dbt(built_warehouse) -> None:
     """Each dbt Python model of the project has its step in fit_models, and no other model does."""
     python_models = {node["name"] for node in built_warehouse.manifest()["nodes"].values()
                      if node["resource_type"] == "model" and node["language"] == "python"}
-    assert python_models == set(OUTSIDE_MODELS) == set(KEYS)
+    assert python_models == set(PYTHON_MODELS) == set(KEYS)
 
 
 def fake_dbt(calls: list, fail_first: bool = False):
@@ -80,7 +82,7 @@ def test_a_failing_first_part_stops_the_build_before_the_fit(tmp_path) -> None:
     calls: list = []
     result = build("spark", fake_dbt(calls, fail_first=True), copy_connector(tmp_path / "unused.duckdb", calls))
     assert not result.ok
-    assert len(calls) == 1 and [step.name for step in result.steps] == [f"dbt build --exclude {OUTSIDE_SELECTOR}"]
+    assert len(calls) == 1 and [step.name for step in result.steps] == [f"dbt build --exclude {PYTHON_MODELS_SELECTOR}"]
 
 
 @pytest.fixture(scope="module")

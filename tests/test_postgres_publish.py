@@ -30,10 +30,11 @@ from typer.testing import CliRunner
 
 from retention_warehouse.cli import app
 from retention_warehouse.config import PROJECT_ROOT
-from retention_warehouse.publish.duckdb_file import PublishError
-from retention_warehouse.publish.postgres_schemas import (BI_PASSWORD_ENV, BI_ROLE_ENV, OLD_SCHEMA, WORK_SCHEMA, BiRole, bi_role_problems,
-                                      check_work_schema, ensure_bi_role, grant_marts, prepare_work_schema,
-                                      publish_postgres_schemas, swap_in, take_publish_lock)
+from retention_warehouse.publish.outcome import PublishError
+from retention_warehouse.publish.bi_role import (BI_PASSWORD_ENV, BI_ROLE_ENV, OLD_SCHEMA, WORK_SCHEMA, BiRole,
+                                                 bi_role_problems, ensure_bi_role, grant_marts)
+from retention_warehouse.publish.postgres_schemas import (check_work_schema, prepare_work_schema, publish_postgres_schemas,
+                                                          swap_in, take_publish_lock)
 from retention_warehouse.warehouse.targets import connect
 from tests.conftest import env
 from tests.postgres_bi_reader import URL_ENV, bi_engine, read_marts

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from retention_warehouse.cli import app
 from retention_warehouse.config import DB_PATH_ENV, PROJECT_ROOT
-from retention_warehouse.publish.duckdb_file import PublishError, PublishOutcome, publish_duckdb_file, publish_lock, wal_of, work_path_for
+from retention_warehouse.publish.duckdb_file import publish_duckdb_file, publish_lock, wal_of, work_path_for
+from retention_warehouse.publish.outcome import PublishError, PublishOutcome
 from tests.helpers import CUSTOMER_HEADER, raw_dir, write
 
 FIXTURE = Path(__file__).parent / "fixtures" / "publish_project"

@@ -9,7 +9,9 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from retention_warehouse.warehouse.build import dbt_steps, export_raw, parse_vars, project_vars, raw_tables
+from retention_warehouse.warehouse.build import dbt_steps
+from retention_warehouse.warehouse.project import parse_vars, project_vars
+from retention_warehouse.warehouse.raw_export import export_raw, raw_tables
 from retention_warehouse.ingest.loader import load_directory
 from retention_warehouse.warehouse.targets import (
     DuckDBWarehouse,
@@ -86,7 +88,7 @@ def test_export_raw_copies_every_raw_table_with_types_and_rows(tmp_path: Path) -
 
 def test_export_raw_refuses_an_unloaded_warehouse() -> None:
     with duckdb.connect(":memory:") as source, duckdb.connect(":memory:") as target:
-        with pytest.raises(Exception, match="run `warehouse load` first"):
+        with pytest.raises(TargetError, match="run `warehouse load` first"):
             export_raw(source, DuckDBWarehouse(target))
 
 

@@ -29,6 +29,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from rich.console import Console
+from rich.table import Table
+
 from retention_warehouse.config import DB_PATH_ENV, PROJECT_ROOT
 from retention_warehouse.demo.generator import customers_for_orders
 from retention_warehouse.demo.increment import split_increment
@@ -64,19 +67,21 @@ class Measured:
 
 
 def run_child(command: list[str], env: dict[str, str], log: Path) -> Measured:
-    """Run one command as a child process; its wall time and peak RSS (from its rusage)."""
+    """Run one command as a child process; its wall time, peak RSS and CPU time (benchmarks.measure)."""
     log.parent.mkdir(parents=True, exist_ok=True)
+    usage = log.with_name(f"{log.name}.usage.json")
     with log.open("a") as out:
         out.write(f"$ {' '.join(command)}\n")
         out.flush()
         started = time.perf_counter()
-        child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=PROJECT_ROOT)
-        _, status, usage = os.wait4(child.pid, 0)
+        subprocess.run([sys.executable, "-m", "benchmarks.measure", str(usage), "--", *command],
+                       stdout=out, stderr=subprocess.STDOUT, env=env, cwd=PROJECT_ROOT, check=True)
         seconds = time.perf_counter() - started
-        child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        raise StepFailed(f"{' '.join(command[:3])} ... exited {child.returncode}; see {log}")
-    return Measured(seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)  # ru_maxrss: KiB on Linux
+    measured = json.loads(usage.read_text())
+    usage.unlink()
+    if measured["returncode"] != 0:
+        raise StepFailed(f"{' '.join(command[:3])} ... exited {measured['returncode']}; see {log}")
+    return Measured(seconds, measured["peak_rss_mb"], measured["cpu_seconds"])
 
 
 @dataclass
@@ -229,6 +234,50 @@ def write_report(result: BenchResult, path: Path) -> list[dict]:
     path.write_text(json.dumps(runs, indent=2) + "\n")
     return runs
 
+
+def show(result: BenchResult, console: Console) -> None:
+    """The measured steps, the targets met or missed, the slowest dbt nodes and the CPU ratios, as tables."""
+    orders = result.orders
+    table = Table(title=f"Benchmark at {orders:,} orders ({result.rows['orders']:,} order rows, "
+                        f"{result.rows['customers']:,} customers, {result.rows['survey_responses']:,} survey responses)")
+    for column in ("step", "seconds", "CPU seconds", "peak memory (MB)", "what"):
+        table.add_column(column, justify="left" if column in ("step", "what") else "right")
+    what = {
+        "build": f"warehouse load {result.detail['load_s']:.1f} s + dbt build {result.detail['dbt_build_s']:.1f} s",
+        "floor": "hand-written DuckDB SQL from the raw files, one connection",
+        "pandas": "vectorised pandas from the raw files",
+        "incremental": (f"one day appended: load {result.detail['incremental_load_s']:.1f} s + "
+                        f"dbt build {result.detail['incremental_dbt_build_s']:.1f} s"),
+    }
+    for name in STEPS:
+        table.add_row(name, f"{getattr(result, f'{name}_s'):.1f}", f"{result.detail['cpu_s'][name]:.1f}",
+                      f"{result.peak_rss_mb[name]:,.0f}", what[name])
+    console.print(table)
+    targets = Table(title="Targets")
+    for column in ("target", "measured", "met"):
+        targets.add_column(column)
+    measured = {
+        "build_over_floor": f"build / floor = {result.ratios['build_over_floor']:.2f}",
+        "build_faster_than_pandas": f"pandas / build = {result.ratios['pandas_over_build']:.2f}",
+        "incremental_over_build": f"incremental / build = {result.ratios['incremental_over_build']:.3f}",
+        "peak_memory": (f"build {result.peak_rss_mb['build']:,.0f} MB, "
+                        f"incremental {result.peak_rss_mb['incremental']:,.0f} MB"),
+    }
+    for name, (label, _) in TARGETS.items():
+        met = result.targets_met[name]
+        targets.add_row(label, measured[name], "[green]yes[/green]" if met else "[red]no[/red]")
+    console.print(targets)
+    slow = Table(title="Slowest dbt nodes of the full build (run_results.json)")
+    slow.add_column("node")
+    slow.add_column("seconds", justify="right")
+    for node in result.detail["slowest_build_nodes"]:
+        slow.add_row(node["node"], f"{node['seconds']:.2f}")
+    console.print(slow)
+    cpu = result.detail["cpu_ratios"]
+    console.print(f"In CPU seconds: build / floor = {cpu['build_over_floor']:.2f}, pandas / build = "
+                  f"{cpu['pandas_over_build']:.2f}, incremental / build = {cpu['incremental_over_build']:.3f} "
+                  f"(load average {result.detail['load_average_1m']:.1f} on {result.detail['machine']['cores']} cores)")
+    console.print(CLV_NOTE)
 
 def _worker(step: str, data_dir: Path) -> None:
     """A variant in this process (the bench runs it as a child to time it and read its peak memory)."""

@@ -17,11 +17,11 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
-import yaml
 
+from retention_warehouse.config import SEEDS_DIR
 from retention_warehouse.stats import clv
-from retention_warehouse.config import PROJECT_ROOT, SEEDS_DIR
-from retention_warehouse.ingest.loader import quote_literal
+from retention_warehouse.warehouse.project import project_vars
+from retention_warehouse.sql import quote_literal
 
 FLOOR_SQL = Path(__file__).with_name("floor.sql")
 FLOOR_MARTS = ("fct_cohort_retention", "fct_retention_periods", "dim_customers", "fct_repeat_purchase")
@@ -36,11 +36,6 @@ ENTITY_COLUMNS = {
     },
 }
 """The columns the marts need, with how a CSV text value becomes typed (Parquet files are typed)."""
-
-
-def project_vars() -> dict:
-    """The vars of dbt_project.yml, so the floor and the models use the same settings."""
-    return yaml.safe_load((PROJECT_ROOT / "dbt_project.yml").read_text())["vars"]
 
 
 def _csv_typed(column: str, kind: str) -> tuple[str, str | None]:

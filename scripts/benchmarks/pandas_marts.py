@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from benchmarks.floor import ENTITY_COLUMNS, ClvFits, entity_files, fit_clv
 from retention_warehouse.config import SEEDS_DIR
-from benchmarks.floor import ENTITY_COLUMNS, ClvFits, entity_files, fit_clv, project_vars
+from retention_warehouse.warehouse.project import project_vars
 
 EARLIEST = pd.Timestamp("1990-01-01", tz="UTC")
 MAX_AMOUNT_CENTS = 100_000_000

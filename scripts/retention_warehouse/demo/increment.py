@@ -28,7 +28,7 @@ from pathlib import Path
 
 import duckdb
 
-from retention_warehouse.ingest.loader import quote_literal
+from retention_warehouse.sql import quote_literal
 
 LATE_SHARE_PCT = 3
 """Percent of the orders of the late window that arrive only with the increment."""

@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from retention_warehouse.config import RAW_SCHEMA
+from retention_warehouse.sql import quote_identifier, quote_literal
 from retention_warehouse.ingest.contract import (
     EARLIEST_TIMESTAMP,
     ENTITIES,
@@ -91,19 +92,23 @@ class LoadReport:
             "rows_rejected": self.rows_rejected,
         }
 
+    def validation_json(self, limit: int) -> list[dict[str, object]]:
+        """Per file, what `warehouse validate --format json` reports: verdict, counts, the first failures."""
+        return [
+            {
+                "path": f.path, "entity": f.entity, "status": "failed" if f.status == "failed" else "checked",
+                "rows_read": f.rows_read, "rows_passed": f.rows_loaded, "rows_failed": f.rows_rejected,
+                "error": f.error, "ignored_columns": list(f.ignored_columns),
+                "first_failures": [
+                    {"row": r.source_row, "column": r.column_name, "reason": r.reason}
+                    for r in f.sample_rejections[:limit]
+                ],
+            }
+            for f in self.files
+        ]
+
 
 # --------------------------------------------------------------------------- SQL text
-
-
-def quote_identifier(name: str) -> str:
-    """A DuckDB identifier, quoted so that any column name is safe."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(value: str) -> str:
-    """A SQL string literal with quotes escaped (values come from seeds, not from files)."""
-    return "'" + value.replace("'", "''") + "'"
-
 
 SQL_TYPES = {
     "id": "varchar",

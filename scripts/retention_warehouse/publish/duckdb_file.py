@@ -11,9 +11,8 @@
 A failed load, build or test leaves the published file as it was and the work file in place for a
 look. One publish runs at a time per published file (a lock file beside it).
 
-The strategy is per dbt target: DuckDB swaps files. PostgreSQL gets the same guarantee by building
-the marts into a side schema and swapping schemas in one transaction (scripts/retention_warehouse/publish/postgres_schemas.py);
-both are in PUBLISH_STRATEGIES.
+The strategy is per dbt target: DuckDB swaps files here; PostgreSQL gets the same guarantee by
+building the marts into a side schema and swapping schemas in one transaction (postgres_schemas.py).
 """
 
 from __future__ import annotations
@@ -21,47 +20,19 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from retention_warehouse.warehouse.dbt_runner import NodeFailure, failures_of, run_dbt
+from retention_warehouse.config import DB_PATH_ENV
 from retention_warehouse.ingest.loader import FileResult, LoadReport, load_directory
-
-BUILD_TABLE = "marts.dim_warehouse_build"
-
-ProgressCallback = Callable[[str, int | None], None]
-"""Called with a step name and, for dbt nodes, the total number of nodes (None: advance one)."""
-
-
-class PublishError(Exception):
-    """Publishing could not start or finish; the published file is untouched."""
-
-
-@dataclass(frozen=True)
-class PublishOutcome:
-    build_id: str
-    published_path: Path | str
-    """The published file, or on a server where the published schema is (no password)."""
-    work_path: Path | str
-    published: bool
-    failures: list[NodeFailure] = field(default_factory=list)
-    load_report: LoadReport | None = None
-    stale_sources: list[NodeFailure] = field(default_factory=list)
-    mart_rows: dict[str, int] = field(default_factory=dict)
-
-
-def new_build_id(now: datetime | None = None) -> str:
-    """UTC start time plus a random suffix: sortable, and unique across machines."""
-    now = now or datetime.now(timezone.utc)
-    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+from retention_warehouse.publish.outcome import BUILD_TABLE, PublishError, PublishOutcome, mart_row_counts, new_build_id
+from retention_warehouse.warehouse.dbt_runner import (NodeFailure, ProgressCallback, failures_of, invoke,
+                                                      progress_callback, stale_sources)
 
 
 def work_path_for(published: Path) -> Path:
@@ -114,19 +85,6 @@ def load_into(work: Path, data_dir: Path, on_file: Callable[[FileResult], None] 
         return load_directory(con, data_dir, on_file=on_file)
 
 
-def dbt_progress(on_progress: ProgressCallback) -> Callable[[Any], None]:
-    """A dbt event callback that reports the node total once and each finished node."""
-
-    def callback(event: Any) -> None:
-        name = event.info.name
-        if name == "LogStartLine" and getattr(event.data, "total", 0):
-            on_progress("dbt", int(event.data.total))
-        elif name == "NodeFinished":
-            on_progress("dbt", None)
-
-    return callback
-
-
 def build_work_file(
     work: Path, project_dir: Path, target_path: Path, log_path: Path, dbt_vars: dict[str, Any], build_id: str,
     on_progress: ProgressCallback | None = None,
@@ -138,31 +96,18 @@ def build_work_file(
     as_of_date, or CDNOW's calibration dates) rebuilds everything with --full-refresh; a plain
     publish of new data runs incrementally.
     """
-    callbacks = [dbt_progress(on_progress)] if on_progress else []
+    callbacks = [progress_callback(on_progress)] if on_progress else []
     full_refresh = ["--full-refresh"] if dbt_vars else []
-    result = run_dbt(["build", *full_refresh, "--vars", json.dumps({**dbt_vars, "build_id": build_id})],
-                     project_dir=project_dir, db_path=work, target_path=target_path, log_path=log_path,
-                     callbacks=callbacks)
+    result = invoke(["build", *full_refresh, "--vars", json.dumps({**dbt_vars, "build_id": build_id})],
+                    project_dir=project_dir, target_path=target_path, log_path=log_path,
+                    env={DB_PATH_ENV: str(work)}, callbacks=callbacks)
     return failures_of(result)
 
 
-def stale_sources(work: Path, project_dir: Path, target_path: Path, log_path: Path) -> list[NodeFailure]:
+def stale_sources_of(work: Path, project_dir: Path, target_path: Path, log_path: Path) -> list[NodeFailure]:
     """Sources past their freshness thresholds. Reported, never a reason to withhold a correct build."""
-    return stale_of(run_dbt(["source", "freshness"], project_dir=project_dir, db_path=work,
-                            target_path=target_path, log_path=log_path))
-
-
-def stale_of(result: Any) -> list[NodeFailure]:
-    """The sources a `dbt source freshness` result found past their thresholds."""
-    return [NodeFailure(r.node.unique_id, "source", str(r.status), f"max loaded at {getattr(r, 'max_loaded_at', '?')}")
-            for r in (result.result or []) if str(r.status) in ("warn", "error", "runtime error")]
-
-
-def mart_row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    tables = [t for (t,) in con.execute(
-        "select table_name from information_schema.tables where table_schema = 'marts' order by table_name"
-    ).fetchall()]
-    return {t: con.execute(f'select count(*) from marts."{t}"').fetchone()[0] for t in tables}
+    return stale_sources(invoke(["source", "freshness"], project_dir=project_dir, target_path=target_path,
+                                log_path=log_path, env={DB_PATH_ENV: str(work)}))
 
 
 def seal(work: Path, build_id: str) -> dict[str, int]:
@@ -171,7 +116,7 @@ def seal(work: Path, build_id: str) -> dict[str, int]:
         found = con.execute(f"select build_id from {BUILD_TABLE}").fetchall()
         if found != [(build_id,)]:
             raise PublishError(f"{work}: {BUILD_TABLE} holds {found}, expected build {build_id}")
-        rows = mart_row_counts(con)
+        rows = mart_row_counts(lambda sql: con.execute(sql).fetchall())
         con.execute("checkpoint")
     if wal_of(work).exists():
         raise PublishError(f"{wal_of(work)} is still there after a checkpoint: not publishing")
@@ -216,24 +161,8 @@ def publish_duckdb_file(
         failures = build_work_file(work, project_dir, target_path, log_path, dbt_vars or {}, build_id, on_progress)
         if failures:
             return PublishOutcome(build_id, published, work, False, failures, report)
-        stale = stale_sources(work, project_dir, target_path, log_path) if check_freshness else []
+        stale = stale_sources_of(work, project_dir, target_path, log_path) if check_freshness else []
         rows = seal(work, build_id)
         swap_into_place(work, published)
         return PublishOutcome(build_id, published, work, True, [], report, stale, rows)
 
-
-def publish_postgres(*args: Any, **kwargs: Any) -> PublishOutcome:
-    """PostgreSQL: build the marts in a side schema, test them there, swap schemas in one transaction.
-
-    Imported on use (scripts/retention_warehouse/publish/postgres_schemas.py), so publishing a DuckDB file needs no PostgreSQL driver.
-    """
-    from retention_warehouse.publish.postgres_schemas import publish_postgres_schemas
-
-    return publish_postgres_schemas(*args, **kwargs)
-
-
-PUBLISH_STRATEGIES: dict[str, Callable[..., PublishOutcome]] = {
-    "duckdb": publish_duckdb_file,
-    "postgres": publish_postgres,
-}
-"""dbt target name -> how to publish on it (`warehouse publish --target`, default $DBT_TARGET)."""

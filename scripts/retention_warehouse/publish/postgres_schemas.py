@@ -5,7 +5,7 @@ so a mart never reads another schema at query time. That makes `marts` the one s
 change at once:
 
 1. Build with var marts_schema=marts__work (macros/generate_schema_name.sql), as `warehouse build
-   --target postgres` does: dbt part 1, the model fits, dbt part 2 (scripts/retention_warehouse/warehouse/build.py). Staging,
+   --target postgres` does: dbt part 1, the model fits, dbt part 2 (warehouse/build.py). Staging,
    intermediate and seeds are rebuilt in place: BI cannot read them, and no published mart depends
    on them. Every data and unit test runs against what was just built, the marts in `marts__work`.
 2. Only when every node passed and `marts__work.dim_warehouse_build` holds this build id, one
@@ -18,178 +18,36 @@ change at once:
 A failed build or test leaves `marts` as it was and the failed build in `marts__work` for a look
 (the next publish drops it). One publish at a time per database (an advisory lock).
 
-The BI role (WAREHOUSE_BI_ROLE, default retention_bi; password WAREHOUSE_BI_PASSWORD) can connect,
-use schema `marts` and select from its tables, and nothing else: no other schema, no CREATE
-anywhere. `marts__work` carries default privileges for it from its creation, so the tables dbt
-makes there are readable the moment the schema becomes `marts`.
+The BI role (bi_role.py) can read schema `marts` and nothing else. `marts__work` carries default
+privileges for it from its creation, so the tables dbt makes there are readable the moment the
+schema becomes `marts`.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dbt.cli.main import dbtRunner, dbtRunnerResult
+from dbt.cli.main import dbtRunnerResult
 
-from retention_warehouse.warehouse.dbt_runner import NodeFailure, environment, failures_of
-from retention_warehouse.warehouse.build import FIT_STEP, build
 from retention_warehouse.ingest.loader import FileResult
-from retention_warehouse.publish.duckdb_file import (BUILD_TABLE, ProgressCallback, PublishError, PublishOutcome, dbt_progress,
-                             mart_row_counts, new_build_id, stale_of)
-from retention_warehouse.warehouse.targets import TargetError, connect, describe, profiles_dir
+from retention_warehouse.publish.bi_role import (MARTS_SCHEMA, OLD_SCHEMA, TARGET, WORK_SCHEMA, BiRole,
+                                                 bi_role_from_env, check_bi_role, ensure_bi_role, existing_schemas,
+                                                 grant_marts, statement)
+from retention_warehouse.publish.outcome import BUILD_TABLE, PublishError, PublishOutcome, mart_row_counts, new_build_id
+from retention_warehouse.warehouse.build import FIT_STEP, build
+from retention_warehouse.warehouse.dbt_runner import (Invoke, NodeFailure, ProgressCallback, failures_of, invoke,
+                                                      progress_callback, stale_sources)
+from retention_warehouse.warehouse.targets import TargetError, connect, describe
 
-TARGET = "postgres"
-MARTS_SCHEMA = "marts"
-WORK_SCHEMA = "marts__work"
-OLD_SCHEMA = "marts__previous"
-PRIVATE_SCHEMAS = ("raw", "staging", "intermediate", "reference", WORK_SCHEMA, OLD_SCHEMA)
-"""The project's schemas BI must not read: revoked from the BI role on every grant."""
-BI_ROLE_ENV = "WAREHOUSE_BI_ROLE"
-BI_PASSWORD_ENV = "WAREHOUSE_BI_PASSWORD"
-DEFAULT_BI_ROLE = "retention_bi"
 PUBLISH_LOCK = "retention_warehouse.publish"
 """The advisory lock (hashtext of this) held for a whole publish: one at a time per database."""
 SWAP_WAIT_SECONDS = 120.0
 SWAP_RETRY_SECONDS = 0.05
 SWAP_LOCK_TIMEOUT_MS = 200
 """Below PostgreSQL's deadlock_timeout (1 s), so in any lock cycle the swap gives way, not a reader."""
-
-
-@dataclass(frozen=True)
-class BiRole:
-    name: str
-    password: str | None = None
-    """Set (or changed) on every grant when given; never stored in the repository."""
-
-
-def bi_role_from_env() -> BiRole:
-    return BiRole(os.environ.get(BI_ROLE_ENV) or DEFAULT_BI_ROLE, os.environ.get(BI_PASSWORD_ENV) or None)
-
-
-def _sql(template: str, *names: str) -> Any:
-    """A statement with quoted identifiers in place of the {} in `template`."""
-    from psycopg2 import sql
-
-    return sql.SQL(template).format(*(sql.Identifier(name) for name in names))
-
-
-# --------------------------------------------------------------------------- the BI role
-
-
-def _role_exists(cursor: Any, role: str) -> bool:
-    cursor.execute("select 1 from pg_roles where rolname = %s", [role])
-    return cursor.fetchone() is not None
-
-
-def _existing_schemas(cursor: Any, names: tuple[str, ...]) -> list[str]:
-    cursor.execute("select nspname from pg_namespace where nspname = any(%s) order by nspname", [list(names)])
-    return [name for (name,) in cursor.fetchall()]
-
-
-def ensure_bi_role(cursor: Any, role: BiRole) -> None:
-    """Create the BI role when missing, set its password when given, let it connect, take back the rest.
-
-    Idempotent. Creating a role or setting a password needs CREATEROLE; granting on the database and
-    the project's schemas needs their owner (the user dbt builds as).
-    """
-    from psycopg2 import errors, extensions
-
-    if not _role_exists(cursor, role.name):
-        try:
-            cursor.execute(_sql("create role {} login nosuperuser nocreatedb nocreaterole noinherit", role.name))
-        except errors.InsufficientPrivilege as exc:
-            raise PublishError(
-                f"cannot create the BI role {role.name}: this user lacks CREATEROLE. Have an administrator "
-                f"run `create role {role.name} login password '...'`, or set {BI_ROLE_ENV} to an existing role"
-            ) from exc
-    if role.password:
-        # Hashed here (SCRAM as the server asks), so the password itself never reaches the server or its log.
-        hashed = extensions.encrypt_password(role.password, role.name, cursor.connection)
-        cursor.execute(_sql("alter role {} password %s", role.name), [hashed])
-    cursor.execute("select current_database(), has_database_privilege(%s, current_database(), 'CONNECT')",
-                   [role.name])
-    database, can_connect = cursor.fetchone()
-    if not can_connect:
-        cursor.execute(_sql("grant connect on database {} to {}", database, role.name))
-    for schema in _existing_schemas(cursor, PRIVATE_SCHEMAS):
-        cursor.execute(_sql("revoke all on schema {} from {}", schema, role.name))
-        cursor.execute(_sql("revoke all on all tables in schema {} from {}", schema, role.name))
-
-
-def grant_marts(cursor: Any, role: str, schema: str = MARTS_SCHEMA) -> None:
-    """USAGE on the marts schema, SELECT on its tables, and on the tables created there from now on."""
-    cursor.execute(_sql("grant usage on schema {} to {}", schema, role))
-    cursor.execute(_sql("grant select on all tables in schema {} to {}", schema, role))
-    cursor.execute(_sql("alter default privileges in schema {} grant select on tables to {}", schema, role))
-
-
-def bi_role_problems(cursor: Any, role: str) -> list[str]:
-    """Everything that makes the BI role more than a reader of `marts` (empty: read-only as meant)."""
-    cursor.execute(
-        "select rolsuper, rolcreatedb, rolcreaterole, rolbypassrls, rolreplication from pg_roles where rolname = %s",
-        [role])
-    found = cursor.fetchone()
-    if found is None:
-        return [f"role {role} does not exist"]
-    problems = [f"has attribute {name}" for name, on in
-                zip(("superuser", "createdb", "createrole", "bypassrls", "replication"), found) if on]
-    cursor.execute(
-        "select r.rolname from pg_auth_members m join pg_roles r on r.oid = m.roleid"
-        " join pg_roles u on u.oid = m.member where u.rolname = %s order by 1", [role])
-    problems += [f"is a member of role {name} (and may use its privileges)" for (name,) in cursor.fetchall()]
-    cursor.execute("select has_database_privilege(%s, current_database(), 'CREATE')", [role])
-    if cursor.fetchone()[0]:
-        problems.append("may create schemas in this database (revoke create on database ... from it or from public)")
-    cursor.execute(
-        "select nspname, has_schema_privilege(%s, oid, 'CREATE'), has_schema_privilege(%s, oid, 'USAGE')"
-        " from pg_namespace where nspname not like 'pg\\_%%' and nspname <> 'information_schema' order by 1",
-        [role, role])
-    for schema, create, usage in cursor.fetchall():
-        if create:
-            problems.append(f"may create objects in schema {schema} (revoke create on schema {schema} from public)")
-        if usage and schema not in (MARTS_SCHEMA, "public"):
-            problems.append(f"may use schema {schema}")
-    return problems
-
-
-def check_bi_role(cursor: Any, role: str) -> None:
-    problems = bi_role_problems(cursor, role)
-    if problems:
-        raise PublishError(f"the BI role {role} is not read-only on {MARTS_SCHEMA}: " + "; ".join(problems))
-
-
-def grant_bi(role: BiRole | None = None) -> list[str]:
-    """`warehouse grant-bi`: create or refresh the BI role and its grants on the live marts.
-
-    Returns the tables of `marts` it can read (none yet before the first build or publish).
-    """
-    import psycopg2
-
-    role = role or bi_role_from_env()
-    with connect(TARGET) as warehouse:
-        connection = warehouse.connection
-        try:
-            with connection.cursor() as cursor:
-                ensure_bi_role(cursor, role)
-                if _existing_schemas(cursor, (MARTS_SCHEMA,)):
-                    grant_marts(cursor, role.name)
-                check_bi_role(cursor, role.name)
-                cursor.execute(
-                    "select table_name from information_schema.table_privileges where grantee = %s"
-                    " and table_schema = %s and privilege_type = 'SELECT' order by 1", [role.name, MARTS_SCHEMA])
-                readable = [name for (name,) in cursor.fetchall()]
-            connection.commit()
-        except psycopg2.Error as exc:
-            connection.rollback()
-            raise PublishError(f"PostgreSQL refused a grant: {str(exc).strip().splitlines()[0]}") from exc
-        except Exception:
-            connection.rollback()
-            raise
-    return readable
 
 
 # --------------------------------------------------------------------------- build and swap
@@ -218,16 +76,17 @@ def take_publish_lock(connection: Any) -> None:
 
 def prepare_work_schema(connection: Any, role: str) -> None:
     """An empty `marts__work` whose tables the BI role will be able to read once it becomes `marts`."""
-    _execute(connection, _sql("drop schema if exists {} cascade", WORK_SCHEMA), _sql("create schema {}", WORK_SCHEMA),
-             _sql("alter default privileges in schema {} grant select on tables to {}", WORK_SCHEMA, role))
+    _execute(connection, statement("drop schema if exists {} cascade", WORK_SCHEMA),
+             statement("create schema {}", WORK_SCHEMA),
+             statement("alter default privileges in schema {} grant select on tables to {}", WORK_SCHEMA, role))
 
 
-def dbt_invoker(project_dir: Path, target_path: Path, log_path: Path, results: list[dbtRunnerResult],
-                on_progress: ProgressCallback | None) -> Callable[[list[str]], dbtRunnerResult]:
+def counting_invoker(project_dir: Path, target_path: Path, log_path: Path, results: list[dbtRunnerResult],
+                     on_progress: ProgressCallback | None) -> Invoke:
     """Runs dbt in-process, keeps every result, and counts the nodes of all invocations as one total."""
     counted = [0]
 
-    def invoke(args: list[str]) -> dbtRunnerResult:
+    def run(args: list[str]) -> dbtRunnerResult:
         seen = [0]
 
         def report(step: str, total: int | None) -> None:
@@ -236,26 +95,23 @@ def dbt_invoker(project_dir: Path, target_path: Path, log_path: Path, results: l
                 total += counted[0]
             on_progress(step, total)
 
-        callbacks = [dbt_progress(report)] if on_progress else []
-        with environment(DBT_SEND_ANONYMOUS_USAGE_STATS="false"):
-            result = dbtRunner(callbacks=callbacks).invoke([
-                *args, "--project-dir", str(project_dir), "--profiles-dir", str(profiles_dir()),
-                "--target-path", str(target_path), "--log-path", str(log_path), "--quiet",
-            ])
+        callbacks = [progress_callback(report)] if on_progress else []
+        result = invoke(args, project_dir=project_dir, target_path=target_path, log_path=log_path,
+                        callbacks=callbacks)
         counted[0] += seen[0]
         results.append(result)
         return result
 
-    return invoke
+    return run
 
 
-def build_work_schema(invoke: Callable[[list[str]], dbtRunnerResult], results: list[dbtRunnerResult],
+def build_work_schema(run: Invoke, results: list[dbtRunnerResult],
                       dbt_vars: dict[str, Any], build_id: str) -> list[NodeFailure]:
     """`warehouse build --target postgres` with the marts in `marts__work`; the failed nodes and steps.
 
     With vars of its own (for example another as_of_date) the incremental models are rebuilt whole,
     as the DuckDB publish does: what they carry from the last build assumes its vars."""
-    outcome = build(TARGET, invoke, connect, {**dbt_vars, "build_id": build_id, "marts_schema": WORK_SCHEMA},
+    outcome = build(TARGET, run, connect, {**dbt_vars, "build_id": build_id, "marts_schema": WORK_SCHEMA},
                     full_refresh=bool(dbt_vars))
     failures = [failure for result in results for failure in failures_of(result)]
     failures += [NodeFailure(step.name, "step", "error", step.detail)
@@ -269,7 +125,7 @@ def check_work_schema(connection: Any, build_id: str) -> None:
         cursor.execute("select relname from pg_class where relnamespace = %s::regnamespace"
                        " and relkind in ('v', 'm', 'f') order by 1", [WORK_SCHEMA])
         others = [name for (name,) in cursor.fetchall()]
-        cursor.execute(_sql("select build_id from {}.dim_warehouse_build", WORK_SCHEMA))
+        cursor.execute(statement("select build_id from {}.dim_warehouse_build", WORK_SCHEMA))
         found = cursor.fetchall()
     connection.commit()
     if others:
@@ -292,11 +148,11 @@ def _swap(cursor: Any, role: str, build_id: str) -> None:
 
         tables = sql.SQL(", ").join(sql.Identifier(MARTS_SCHEMA, name) for name in live)
         cursor.execute(sql.SQL("lock table {} in access exclusive mode nowait").format(tables))
-    cursor.execute(_sql("drop schema if exists {} cascade", OLD_SCHEMA))
-    if _existing_schemas(cursor, (MARTS_SCHEMA,)):
-        cursor.execute(_sql("alter schema {} rename to {}", MARTS_SCHEMA, OLD_SCHEMA))
-    cursor.execute(_sql("alter schema {} rename to {}", WORK_SCHEMA, MARTS_SCHEMA))
-    cursor.execute(_sql("drop schema if exists {} cascade", OLD_SCHEMA))
+    cursor.execute(statement("drop schema if exists {} cascade", OLD_SCHEMA))
+    if existing_schemas(cursor, (MARTS_SCHEMA,)):
+        cursor.execute(statement("alter schema {} rename to {}", MARTS_SCHEMA, OLD_SCHEMA))
+    cursor.execute(statement("alter schema {} rename to {}", WORK_SCHEMA, MARTS_SCHEMA))
+    cursor.execute(statement("drop schema if exists {} cascade", OLD_SCHEMA))
     grant_marts(cursor, role)
     cursor.execute(f"select build_id from {BUILD_TABLE}")
     found = cursor.fetchall()
@@ -369,29 +225,17 @@ def publish_postgres_schemas(
             prepare_work_schema(connection, role.name)
             published, work = f"{where} schema {MARTS_SCHEMA}", f"{where} schema {WORK_SCHEMA}"
             results: list[dbtRunnerResult] = []
-            invoke = dbt_invoker(project_dir, target_path / TARGET, log_path, results, on_progress)
-            failures = build_work_schema(invoke, results, dbt_vars or {}, build_id)
+            run = counting_invoker(project_dir, target_path / TARGET, log_path, results, on_progress)
+            failures = build_work_schema(run, results, dbt_vars or {}, build_id)
             if failures:
                 return PublishOutcome(build_id, published, work, False, failures)
-            stale = stale_of(invoke(["source", "freshness", "--target", TARGET])) if check_freshness else []
+            stale = stale_sources(run(["source", "freshness", "--target", TARGET])) if check_freshness else []
             check_work_schema(connection, build_id)
             swap_in(connection, role.name, build_id, swap_wait_seconds)
-            with connection.cursor() as cursor:
-                rows = mart_row_counts(_Executor(cursor))
-            connection.commit()
+            rows = mart_row_counts(lambda sql: warehouse.query(sql).rows)
     except TargetError as exc:
         raise PublishError(str(exc)) from exc
     except psycopg2.Error as exc:
         raise PublishError(f"PostgreSQL refused a publish step: {str(exc).strip().splitlines()[0]}") from exc
     return PublishOutcome(build_id, published, work, True, [], None, stale, rows)
 
-
-class _Executor:
-    """A psycopg2 cursor with DuckDB's `execute(sql).fetchall()`, for publish.mart_row_counts."""
-
-    def __init__(self, cursor: Any) -> None:
-        self.cursor = cursor
-
-    def execute(self, sql: str) -> Any:
-        self.cursor.execute(sql)
-        return self.cursor

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from retention_warehouse.python_models.values import as_date
 from retention_warehouse.stats import churn
 
 TRAINING_ROWS = "snapshot_purpose = 'train' and is_customer_at_snapshot"
@@ -37,11 +38,6 @@ Read = Callable[[list[str], str], pd.DataFrame]
 """Reads the given columns of the signals table, for the rows matching a SQL predicate."""
 Count = Callable[[str], int]
 """Counts the rows of the signals table matching a SQL predicate."""
-
-
-def _as_date(value: object) -> object:
-    """A date from whatever a driver returns for a date column (date, datetime, Timestamp, numpy)."""
-    return pd.Timestamp(value).date()
 
 
 def in_order(signals: pd.DataFrame) -> pd.DataFrame:
@@ -143,7 +139,7 @@ def fitted_terms(seed: pd.DataFrame, signals: pd.DataFrame, share: float = 1.0) 
     fit = churn.fit_logistic(features, train[list(features)].to_numpy(dtype=float),
                              train["churned_in_outcome_window"].astype("boolean").to_numpy(dtype=int))
     common = {
-        "snapshot_date": _as_date(train["snapshot_date"].max()),
+        "snapshot_date": as_date(train["snapshot_date"].max()),
         "training_snapshots": int(train["snapshot_date"].nunique()),
         "customers_trained": fit.customers,
         "training_sample_share": float(share),

@@ -19,6 +19,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from retention_warehouse.python_models.values import as_date
 from retention_warehouse.stats import clv
 
 FIT_PURPOSES = ("scoring", "backtest")
@@ -28,11 +29,6 @@ HORIZON_MONTHS = 12
 
 def time_unit_label(days: float) -> str:
     return {1.0: "day", 7.0: "week"}.get(days, f"{days:g} days")
-
-
-def _as_date(value: object) -> date:
-    """A date from whatever a driver returns for a date column (date, datetime, Timestamp, numpy)."""
-    return pd.Timestamp(value).date()
 
 
 def _purpose(summaries: pd.DataFrame, purpose: str) -> pd.DataFrame:
@@ -61,8 +57,8 @@ def _fit_rows(purpose: str, summary: pd.DataFrame, time_unit_days: float) -> lis
     spend = clv.fit_gamma_gamma(x, m)
     common = {
         "fit_purpose": purpose,
-        "calibration_end_date": _as_date(summary["calibration_end_date"].iloc[0]),
-        "holdout_end_date": _as_date(summary["holdout_end_date"].iloc[0]),
+        "calibration_end_date": as_date(summary["calibration_end_date"].iloc[0]),
+        "holdout_end_date": as_date(summary["holdout_end_date"].iloc[0]),
         "time_unit": time_unit_label(time_unit_days),
         "time_unit_days": time_unit_days,
     }
@@ -138,8 +134,8 @@ def holdout_predictions(summaries: pd.DataFrame, parameters: pd.DataFrame, time_
         raise ValueError(f"var clv_time_unit_days must be a whole number of days >= 1, got {time_unit_days:g}")
     backtest = _purpose(summaries, "backtest")
     fit = _bgnbd(parameters, "backtest")
-    calibration_end = _as_date(backtest["calibration_end_date"].iloc[0])
-    holdout_end = _as_date(backtest["holdout_end_date"].iloc[0])
+    calibration_end = as_date(backtest["calibration_end_date"].iloc[0])
+    holdout_end = as_date(backtest["holdout_end_date"].iloc[0])
     holdout_days = (holdout_end - calibration_end).days
     if holdout_days < 1:
         raise ValueError(f"CLV backtest: holdout end {holdout_end} is not after calibration end {calibration_end}")

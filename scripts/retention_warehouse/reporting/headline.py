@@ -28,6 +28,16 @@ class Headline:
     mean_crr_pct: float | None
     mean_churn_rate_pct: float | None
 
+    def as_json(self) -> dict[str, object]:
+        """The numbers as `warehouse report --format json` prints them."""
+        return {
+            "customers": self.customers, "orders": self.orders, "net_revenue_usd": str(self.net_revenue_usd),
+            "first_order_date": self.first_order_date.isoformat(), "last_order_date": self.last_order_date.isoformat(),
+            "cohort_sizes": {c.isoformat(): n for c, n in self.cohort_sizes},
+            "pooled_retention": {str(k): round(rate, 4) for k, rate, _ in self.pooled_retention},
+            "mean_crr_pct": self.mean_crr_pct, "mean_churn_rate_pct": self.mean_churn_rate_pct,
+        }
+
 
 def headline(query: Callable[[str], list[tuple]]) -> Headline:
     """The headline numbers, read with `query` (SQL in, rows out) from any target's marts."""

@@ -8,6 +8,7 @@ and return its rows, and replace a table with the rows of an Arrow table.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
 import shutil
@@ -26,8 +27,11 @@ import pyarrow.parquet as pq
 import yaml
 
 from retention_warehouse.config import PROJECT_ROOT
+from retention_warehouse.sql import quote_identifier
 
 TARGETS = ("duckdb", "postgres", "spark")
+ENGINE_MODULES = {"postgres": ("dbt.adapters.postgres", "psycopg2"), "spark": ("dbt.adapters.spark", "pyspark")}
+"""What a target other than the embedded DuckDB needs installed: its dbt adapter and its driver."""
 PROFILE_NAME = "retention_warehouse"
 COPY_BATCH_ROWS = 100_000
 """Rows sent to PostgreSQL per COPY."""
@@ -81,6 +85,25 @@ def _render(value: Any, environment: jinja2.Environment) -> Any:
     if isinstance(value, list):
         return [_render(item, environment) for item in value]
     return value
+
+
+def require_engine(target: str) -> None:
+    """Raise TargetError, saying how to install them, when the target's dbt adapter or driver is missing.
+
+    The PostgreSQL and Spark drivers are the optional extras `postgres` and `spark`: `make build` installs
+    neither (DuckDB needs none), `make test` installs both.
+    """
+    missing = [name for name in ENGINE_MODULES.get(target, ()) if not _installed(name)]
+    if missing:
+        raise TargetError(f"target {target} needs {', '.join(missing)}, which is not installed: run "
+                          f"`uv sync --extra {target}` (or `make setup-all`, which installs every engine)")
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # a parent package is missing
+        return False
 
 
 def target_settings(target: str, directory: Path | None = None) -> dict[str, Any]:
@@ -149,10 +172,6 @@ def postgres_type(arrow_type: pa.DataType) -> str:
     if pa.types.is_timestamp(arrow_type):
         return "timestamptz" if arrow_type.tz else "timestamp"
     raise TargetError(f"no PostgreSQL type for Arrow type {arrow_type}")
-
-
-def quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def csv_batches(data: pa.Table, rows_per_batch: int = COPY_BATCH_ROWS) -> Iterator[bytes]:
@@ -289,6 +308,7 @@ def connect(target: str, read_only: bool = False) -> Iterator[Warehouse]:
             con.execute("set TimeZone = 'UTC'")
             yield DuckDBWarehouse(con)
     elif target == "postgres":
+        require_engine(target)
         import psycopg2
 
         try:
@@ -308,4 +328,5 @@ def connect(target: str, read_only: bool = False) -> Iterator[Warehouse]:
         finally:
             connection.close()
     else:
+        require_engine(target)
         yield SparkWarehouse(spark_session(settings))
