@@ -122,8 +122,11 @@ postgres-server:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15; \
 	fi
 
+# Two pytest-xdist workers (tests/conftest.py: each module on one worker, tests/engines on one, every
+# fixture warehouse built once and copied).
+PYTEST_WORKERS ?= 2
 test: lint postgres-server $(CHROMIUM)
-	WAREHOUSE_PG_BIN=$(PG_BIN) $(BIN)/pytest
+	WAREHOUSE_PG_BIN=$(PG_BIN) $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 # Spark in local mode (pyspark, Java 17): the small data set built there and compared with DuckDB.
 test-spark: setup-all

@@ -1,104 +1,88 @@
-"""Shared fixtures: small generated data, a warehouse built from it with dbt, and the same on other engines."""
+"""The fixtures every tier shares, and the run's options. Only fixtures and hooks live here; how a
+fixture warehouse is made is in tests/support/warehouses.py.
+
+Each kind of fixture warehouse is built once per test session, whatever the number of pytest-xdist
+workers (tests/support/shared.py): the first worker to need it builds it, every worker gets a file
+copy. PostgreSQL gets its copies as template databases (engines/test_postgres_publish.py).
+"""
 
 from __future__ import annotations
 
 import json
-import os
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import pytest
-from dbt.cli.main import dbtRunnerResult
 
-from retention_warehouse.warehouse import dbt_runner
-from retention_warehouse.config import DB_PATH_ENV, PROJECT_ROOT
-from retention_warehouse.warehouse.build import BuildResult, build
-from retention_warehouse.warehouse.raw_export import export_raw
-from retention_warehouse.demo.generator import GeneratorConfig, generate
-from retention_warehouse.ingest.loader import LoadReport, load_directory
-from retention_warehouse.warehouse.targets import DuckDBWarehouse, QueryResult, connect, spark_session, target_settings
-from tests.postgres_cluster import ClusterError, throwaway_cluster
+from retention_warehouse.ingest.loader import LoadReport
+from retention_warehouse.warehouse.targets import spark_session, target_settings
+from tests.support.postgres_cluster import ClusterError, throwaway_cluster
+from tests.support.shared import build_once, copy_of, session_root
+from tests.support.warehouses import (
+    DB_NAME,
+    BuiltWarehouse,
+    EngineWarehouse,
+    Warehouse,
+    build_cdnow_sample,
+    build_on_engine,
+    dbt_build,
+    env,
+    load_small_data,
+)
 
-SMALL_CUSTOMERS = 400
-BUILD_SECONDS: dict[str, dict[str, float]] = {}
-"""Seconds per build step and engine, printed at the end of the run (tests/test_engines.py)."""
-CDNOW_VARS = '{clv_calibration_end_date: "1997-09-30", clv_holdout_end_date: "1998-06-30", clv_time_unit_days: 7}'
-"""The papers' CDNOW backtest, as `make cdnow` passes it."""
-
-
-env = dbt_runner.environment
-"""Set environment variables for the duration of a block."""
-
-
-def dbt_invoker(work_dir: Path, environment: dict[str, str],
-                project_dir: Path = PROJECT_ROOT) -> Callable[[list[str]], dbtRunnerResult]:
-    """Runs dbt in-process with `environment` set, writing target/ and logs/ under `work_dir`."""
-    return dbt_runner.invoker(project_dir=project_dir, target_path=work_dir / "target", log_path=work_dir / "logs",
-                              env=environment)
+BUILD_SECONDS_FILE = "build-seconds-{engine}.json"
+"""Seconds per build step of each engine, written by the worker that built it, printed at the end."""
 
 
-def run_dbt(args: list[str], project_dir: Path, db_path: Path, work_dir: Path) -> dbtRunnerResult:
-    """Run dbt in-process against `db_path`, writing target/ and logs/ under `work_dir`."""
-    return dbt_runner.invoke(args, project_dir=project_dir, target_path=work_dir / "target",
-                             log_path=work_dir / "logs", env={DB_PATH_ENV: str(db_path)})
-
-
-@dataclass
-class Warehouse:
-    db_path: Path
-    data_dir: Path
-    build_result: dbtRunnerResult
-
-    def query(self, sql: str, params: list | None = None) -> list[tuple]:
-        with duckdb.connect(str(self.db_path), read_only=True) as con:
-            return con.execute(sql, params or []).fetchall()
-
-
-@dataclass
-class BuiltWarehouse(Warehouse):
-    target_dir: Path
-    load_report: LoadReport
-
-    def manifest(self) -> dict:
-        return json.loads((self.target_dir / "manifest.json").read_text())
+def _record_seconds(tmp_path_factory: pytest.TempPathFactory, engine: str, seconds: dict[str, float]) -> None:
+    (session_root(tmp_path_factory) / BUILD_SECONDS_FILE.format(engine=engine)).write_text(json.dumps(seconds))
 
 
 @pytest.fixture(scope="session")
-def small_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("data") / "raw"
-    generate(GeneratorConfig(customers=SMALL_CUSTOMERS, seed=7), out)
-    return out
+def loaded_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, LoadReport]:
+    """The session's one load of the small data (shared, read-only): its folder (raw/, retention.duckdb) and report."""
+    return build_once(tmp_path_factory, "loaded", lambda folder: load_small_data(folder / "raw", folder))
 
 
 @pytest.fixture(scope="session")
-def built_warehouse(small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
-    """Small generated data loaded and built with `dbt build` (models, seeds, data and unit tests)."""
-    work = tmp_path_factory.mktemp("warehouse")
-    db_path = work / "retention.duckdb"
-    with duckdb.connect(str(db_path)) as con:
-        report = load_directory(con, small_data)
-    started = time.perf_counter()
-    result = run_dbt(["build"], PROJECT_ROOT, db_path, work)
-    BUILD_SECONDS["duckdb"] = {"dbt build": time.perf_counter() - started}
-    return BuiltWarehouse(db_path, small_data, result, work / "target", report)
+def small_data(loaded_template: tuple[Path, LoadReport]) -> Path:
+    """The small generated data set (400 customers, seed 7): one folder per entity (read-only)."""
+    return loaded_template[0] / "raw"
+
+
+@pytest.fixture(scope="session")
+def loaded_warehouse(loaded_template: tuple[Path, LoadReport], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This worker's copy of the small data loaded into a DuckDB file: raw tables only, nothing built."""
+    folder, _ = loaded_template
+    work = tmp_path_factory.mktemp("loaded")
+    shutil.copyfile(folder / DB_NAME, work / DB_NAME)
+    return work / DB_NAME
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(loaded_template: tuple[Path, LoadReport], small_data: Path,
+                    tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
+    """The small data loaded and built with `dbt build` (models, seeds, data and unit tests): this worker's copy."""
+    loaded, report = loaded_template
+
+    def build(folder: Path):
+        shutil.copyfile(loaded / DB_NAME, folder / DB_NAME)  # the same raw rows, load times included
+        done = dbt_build(folder)
+        _record_seconds(tmp_path_factory, "duckdb", {"dbt build": done.seconds})
+        return done
+
+    folder, done = build_once(tmp_path_factory, "built", build)
+    work = copy_of(folder, tmp_path_factory.mktemp("warehouse"), ignore=shutil.ignore_patterns(".built", "logs"))
+    return BuiltWarehouse(work / DB_NAME, small_data, work / "target", done, report)
 
 
 @pytest.fixture(scope="session")
 def cdnow_sample(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
-    """The real 2,357-customer CDNOW sample, imported, loaded and built with `dbt build`."""
-    from retention_warehouse.demo.cdnow import import_cdnow
-
-    work = tmp_path_factory.mktemp("cdnow")
-    data_dir = work / "raw"
-    import_cdnow(data_dir, sample=True)
-    db_path = work / "cdnow.duckdb"
-    with duckdb.connect(str(db_path)) as con:
-        load_directory(con, data_dir)
-    result = run_dbt(["build", "--vars", CDNOW_VARS], PROJECT_ROOT, db_path, work)
-    return Warehouse(db_path, data_dir, result)
+    """The real 2,357-customer CDNOW sample, imported, loaded and built with the papers' vars: this worker's copy."""
+    folder, done = build_once(tmp_path_factory, "cdnow", build_cdnow_sample)
+    work = copy_of(folder, tmp_path_factory.mktemp("cdnow"), ignore=shutil.ignore_patterns(".built", "logs"))
+    return Warehouse(work / DB_NAME, work / "raw", work / "target", done)
 
 
 # --------------------------------------------------------------------------- other engines
@@ -110,6 +94,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Spark tests are skipped without --spark."""
     if config.getoption("--spark"):
         return
     skip = pytest.mark.skip(reason="Spark tests run with --spark (make test-spark)")
@@ -118,50 +103,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """`make test` runs two pytest-xdist workers: a module's tests go to one worker, so its module-scoped
+    fixtures are built once, and the modules of tests/engines/ all go to one worker, which starts the
+    one PostgreSQL cluster and builds the warehouse on it once. Modules start in collection order
+    (engines, integration, unit: the long ones first)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByModule(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "tests/engines" if module.startswith("tests/engines/") else module
+
+    return ByModule(config, log)
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    if len(BUILD_SECONDS) < 2:
+    files = sorted(session_root(config._tmp_path_factory).glob(BUILD_SECONDS_FILE.format(engine="*")))
+    if len(files) < 2:
         return
     terminalreporter.section("build time per engine (same generated data)")
-    for engine, steps in BUILD_SECONDS.items():
+    for path in files:
+        engine = path.stem.removeprefix("build-seconds-")
+        steps = json.loads(path.read_text())
         parts = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in steps.items())
         terminalreporter.write_line(f"{engine}: {sum(steps.values()):.1f} s ({parts})")
-
-
-@dataclass
-class EngineWarehouse:
-    """The small data set built on another engine: exported from built_warehouse's DuckDB file, then built."""
-
-    target: str
-    environment: dict[str, str]
-    result: BuildResult
-    work: Path
-    """dbt's target/ and logs/ of the build (a later dbt run there parses partially)."""
-
-    def query(self, sql: str) -> QueryResult:
-        with env(**self.environment), connect(self.target) as warehouse:
-            return warehouse.query(sql)
-
-
-def build_on_engine(target: str, built: BuiltWarehouse, work: Path, environment: dict[str, str]) -> EngineWarehouse:
-    """Copy built_warehouse's raw tables to `target` and build it there as `warehouse build` does."""
-    seconds: dict[str, float] = {}
-    with env(**environment):
-        started = time.perf_counter()
-        with duckdb.connect(str(built.db_path), read_only=True) as con, connect(target) as warehouse:
-            export_raw(con, warehouse)
-        seconds["export-raw"] = time.perf_counter() - started
-        result = build(target, dbt_invoker(work, environment), connect)
-    seconds.update({step.name: step.seconds for step in result.steps})
-    BUILD_SECONDS[target] = seconds
-    return EngineWarehouse(target, environment, result, work)
-
-
-def duckdb_marts(built: BuiltWarehouse) -> Callable[[str], QueryResult]:
-    """A query function on built_warehouse's DuckDB file, with the result type of the other engines."""
-    def query(sql: str) -> QueryResult:
-        with duckdb.connect(str(built.db_path), read_only=True) as con:
-            return DuckDBWarehouse(con).query(sql)
-    return query
 
 
 @pytest.fixture(scope="session")
@@ -175,18 +141,23 @@ def postgres_server() -> Iterator:
 
 
 @pytest.fixture(scope="session")
-def postgres_warehouse(built_warehouse: BuiltWarehouse, postgres_server,
+def postgres_warehouse(loaded_warehouse: Path, postgres_server,
                        tmp_path_factory: pytest.TempPathFactory) -> EngineWarehouse:
-    return build_on_engine("postgres", built_warehouse, tmp_path_factory.mktemp("postgres"),
-                           postgres_server.environment())
+    """The small data's raw tables copied to PostgreSQL and built there as `warehouse build --target postgres`."""
+    built = build_on_engine("postgres", loaded_warehouse, tmp_path_factory.mktemp("postgres"),
+                            postgres_server.environment())
+    _record_seconds(tmp_path_factory, "postgres", built.seconds)
+    return built
 
 
 @pytest.fixture(scope="session")
-def spark_warehouse(built_warehouse: BuiltWarehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+def spark_warehouse(loaded_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineWarehouse]:
     """Spark in local mode in this process: tables and metastore in a temporary folder, session stopped after."""
     environment = {"WAREHOUSE_SPARK_DIR": str(tmp_path_factory.mktemp("spark"))}
     try:
-        yield build_on_engine("spark", built_warehouse, tmp_path_factory.mktemp("spark-build"), environment)
+        built = build_on_engine("spark", loaded_warehouse, tmp_path_factory.mktemp("spark-build"), environment)
+        _record_seconds(tmp_path_factory, "spark", built.seconds)
+        yield built
     finally:
         with env(**environment):
             spark_session(target_settings("spark")).stop()

@@ -42,7 +42,7 @@ def _publish_summary(outcome: PublishOutcome) -> None:
         console.print(marts)
     else:
         console.print(f"[red]not published:[/red] {outcome.published_path} is unchanged; "
-                      f"the failed build is in {outcome.work_path} for a look")
+                      f"the failed build is in {outcome.work_path} for a look", soft_wrap=True)
 
 
 def publish_command(

@@ -49,7 +49,7 @@ def dbt_vars(text: str | None) -> dict[str, Any]:
 
 def fail(exc: Exception | str, code: int = DATA_PROBLEM, hint: str = "") -> NoReturn:
     """Print the error (and what to do about it) and exit with `code`."""
-    console.print(f"[red]error:[/red] {exc}{hint}")
+    console.print(f"[red]error:[/red] {exc}{hint}", soft_wrap=True)  # paths stay whole for copying
     raise typer.Exit(code) from (exc if isinstance(exc, Exception) else None)
 
 

@@ -18,7 +18,6 @@ building the marts into a side schema and swapping schemas in one transaction (p
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -30,9 +29,11 @@ import duckdb
 
 from retention_warehouse.config import DB_PATH_ENV
 from retention_warehouse.ingest.loader import FileResult, LoadReport, load_directory
-from retention_warehouse.publish.outcome import BUILD_TABLE, PublishError, PublishOutcome, mart_row_counts, new_build_id
+from retention_warehouse.publish.outcome import (BUILD_ID_ENV, BUILD_TABLE, PublishError, PublishOutcome, mart_row_counts,
+                                                 new_build_id)
 from retention_warehouse.warehouse.dbt_runner import (NodeFailure, ProgressCallback, failures_of, invoke,
                                                       progress_callback, stale_sources)
+from retention_warehouse.warehouse.project import vars_argument
 
 
 def work_path_for(published: Path) -> Path:
@@ -91,6 +92,9 @@ def build_work_file(
 ) -> list[NodeFailure]:
     """`dbt build` the work file with the build id; the failed nodes (empty when all passed).
 
+    The build id goes in as environment variable WAREHOUSE_BUILD_ID: a new value makes dbt re-parse
+    only dim_warehouse_build, so a publish of new data with the same vars parses partially.
+
     Incremental models carry state from the build before (orders, the customer-month spine). That
     is only right when the definitions are the same, so a build given vars of its own (say another
     as_of_date, or CDNOW's calibration dates) rebuilds everything with --full-refresh; a plain
@@ -98,9 +102,9 @@ def build_work_file(
     """
     callbacks = [progress_callback(on_progress)] if on_progress else []
     full_refresh = ["--full-refresh"] if dbt_vars else []
-    result = invoke(["build", *full_refresh, "--vars", json.dumps({**dbt_vars, "build_id": build_id})],
-                    project_dir=project_dir, target_path=target_path, log_path=log_path,
-                    env={DB_PATH_ENV: str(work)}, callbacks=callbacks)
+    result = invoke(["build", *full_refresh, *vars_argument(dbt_vars)], project_dir=project_dir,
+                    target_path=target_path, log_path=log_path, env={DB_PATH_ENV: str(work), BUILD_ID_ENV: build_id},
+                    callbacks=callbacks)
     return failures_of(result)
 
 

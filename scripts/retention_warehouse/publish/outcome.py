@@ -16,6 +16,8 @@ from pathlib import Path
 from retention_warehouse.ingest.loader import LoadReport
 from retention_warehouse.warehouse.dbt_runner import NodeFailure
 
+BUILD_ID_ENV = "WAREHOUSE_BUILD_ID"
+"""The build id dbt writes into dim_warehouse_build: an environment variable, so a publish keeps partial parsing."""
 BUILD_TABLE = "marts.dim_warehouse_build"
 """One row: the build id of the marts beside it (the swap checks it is the build just tested)."""
 

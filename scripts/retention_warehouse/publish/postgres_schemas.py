@@ -36,10 +36,11 @@ from retention_warehouse.ingest.loader import FileResult
 from retention_warehouse.publish.bi_role import (MARTS_SCHEMA, OLD_SCHEMA, TARGET, WORK_SCHEMA, BiRole,
                                                  bi_role_from_env, check_bi_role, ensure_bi_role, existing_schemas,
                                                  grant_marts, statement)
-from retention_warehouse.publish.outcome import BUILD_TABLE, PublishError, PublishOutcome, mart_row_counts, new_build_id
+from retention_warehouse.publish.outcome import (BUILD_ID_ENV, BUILD_TABLE, PublishError, PublishOutcome, mart_row_counts,
+                                                 new_build_id)
 from retention_warehouse.warehouse.build import FIT_STEP, build
-from retention_warehouse.warehouse.dbt_runner import (Invoke, NodeFailure, ProgressCallback, failures_of, invoke,
-                                                      progress_callback, stale_sources)
+from retention_warehouse.warehouse.dbt_runner import (Invoke, NodeFailure, ProgressCallback, environment, failures_of,
+                                                      invoke, progress_callback, stale_sources)
 from retention_warehouse.warehouse.targets import TargetError, connect, describe
 
 PUBLISH_LOCK = "retention_warehouse.publish"
@@ -111,8 +112,8 @@ def build_work_schema(run: Invoke, results: list[dbtRunnerResult],
 
     With vars of its own (for example another as_of_date) the incremental models are rebuilt whole,
     as the DuckDB publish does: what they carry from the last build assumes its vars."""
-    outcome = build(TARGET, run, connect, {**dbt_vars, "build_id": build_id, "marts_schema": WORK_SCHEMA},
-                    full_refresh=bool(dbt_vars))
+    with environment(**{BUILD_ID_ENV: build_id}):
+        outcome = build(TARGET, run, connect, {**dbt_vars, "marts_schema": WORK_SCHEMA}, full_refresh=bool(dbt_vars))
     failures = [failure for result in results for failure in failures_of(result)]
     failures += [NodeFailure(step.name, "step", "error", step.detail)
                  for step in outcome.steps if not step.ok and step.name == FIT_STEP]

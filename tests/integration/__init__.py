@@ -1,0 +1,1 @@
+"""Integration tests: dbt on DuckDB (marts, publishing, reliability, docs, semantic layer, dashboard)."""

@@ -1,0 +1,149 @@
+"""How the fixture warehouses are made: small generated data loaded and built with dbt, the CDNOW sample,
+and the same data built on PostgreSQL or Spark; and the handles tests read them through."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from dbt.cli.main import dbtRunnerResult
+
+from retention_warehouse.config import DB_PATH_ENV, PROJECT_ROOT
+from retention_warehouse.demo.generator import GeneratorConfig, generate
+from retention_warehouse.ingest.loader import LoadReport, load_directory
+from retention_warehouse.warehouse import dbt_runner
+from retention_warehouse.warehouse.build import BuildResult, build
+from retention_warehouse.warehouse.raw_export import export_raw
+from retention_warehouse.warehouse.targets import DuckDBWarehouse, QueryResult, connect
+
+SMALL_CUSTOMERS = 400
+SMALL_SEED = 7
+DB_NAME = "retention.duckdb"
+"""Every fixture warehouse file has this name: dbt-duckdb names the catalog after the file, and views mention it."""
+CDNOW_VARS = '{clv_calibration_end_date: "1997-09-30", clv_holdout_end_date: "1998-06-30", clv_time_unit_days: 7}'
+"""The papers' CDNOW backtest, as `make cdnow` passes it."""
+
+env = dbt_runner.environment
+"""Set environment variables for the duration of a block."""
+
+
+def dbt_invoker(work_dir: Path, environment: dict[str, str],
+                project_dir: Path = PROJECT_ROOT) -> Callable[[list[str]], dbtRunnerResult]:
+    """Runs dbt in-process with `environment` set, writing target/ and logs/ under `work_dir`."""
+    return dbt_runner.invoker(project_dir=project_dir, target_path=work_dir / "target", log_path=work_dir / "logs",
+                              env=environment)
+
+
+def run_dbt(args: list[str], project_dir: Path, db_path: Path, work_dir: Path) -> dbtRunnerResult:
+    """Run dbt in-process against `db_path`, writing target/ and logs/ under `work_dir`."""
+    return dbt_invoker(work_dir, {DB_PATH_ENV: str(db_path)}, project_dir)(args)
+
+
+def failed_nodes(result: dbtRunnerResult) -> list[tuple[str, str, str]]:
+    """(node, status, message) of every node that did not pass, or the run's own error."""
+    return [(f.unique_id, f.status, f.message) for f in dbt_runner.failures_of(result)]
+
+
+@dataclass(frozen=True)
+class Build:
+    """What a fixture build returned: shared between test processes, so plain values only."""
+
+    ok: bool
+    failures: list[tuple[str, str, str]]
+    seconds: float
+
+
+@dataclass
+class Warehouse:
+    """A DuckDB warehouse file built by dbt, with dbt's target/ folder of that build."""
+
+    db_path: Path
+    data_dir: Path
+    target_dir: Path
+    build: Build
+
+    def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        with duckdb.connect(str(self.db_path), read_only=True) as con:
+            return con.execute(sql, params or []).fetchall()
+
+    def manifest(self) -> dict:
+        return json.loads((self.target_dir / "manifest.json").read_text())
+
+    def run_results(self) -> list[dict[str, Any]]:
+        """Every node of the build: unique_id, status, message, execution_time (dbt's run_results.json)."""
+        return json.loads((self.target_dir / "run_results.json").read_text())["results"]
+
+
+@dataclass
+class BuiltWarehouse(Warehouse):
+    load_report: LoadReport
+
+
+def load_small_data(data_dir: Path, folder: Path) -> LoadReport:
+    """The small generated data set written to `data_dir` and loaded into folder/retention.duckdb (raw only)."""
+    generate(GeneratorConfig(customers=SMALL_CUSTOMERS, seed=SMALL_SEED), data_dir)
+    with duckdb.connect(str(folder / DB_NAME)) as con:
+        return load_directory(con, data_dir)
+
+
+def dbt_build(folder: Path, args: tuple[str, ...] = ()) -> Build:
+    """`dbt build` on folder/retention.duckdb, target/ and logs/ beside it."""
+    started = time.perf_counter()
+    result = run_dbt(["build", *args], PROJECT_ROOT, folder / DB_NAME, folder)
+    return Build(bool(result.success), failed_nodes(result), time.perf_counter() - started)
+
+
+def build_cdnow_sample(folder: Path) -> Build:
+    """The real 2,357-customer CDNOW sample, imported into folder/raw, loaded and built with the papers' vars."""
+    from retention_warehouse.demo.cdnow import import_cdnow
+
+    import_cdnow(folder / "raw", sample=True)
+    with duckdb.connect(str(folder / DB_NAME)) as con:
+        load_directory(con, folder / "raw")
+    return dbt_build(folder, ("--vars", CDNOW_VARS))
+
+
+# --------------------------------------------------------------------------- other engines
+
+
+@dataclass
+class EngineWarehouse:
+    """The small data set built on another engine from the loaded raw tables, as `warehouse build` does."""
+
+    target: str
+    environment: dict[str, str]
+    result: BuildResult
+    work: Path
+    """dbt's target/ and logs/ of the build (a later dbt run there parses partially)."""
+    seconds: dict[str, float]
+    """Seconds per step: export-raw, then the build's steps."""
+
+    def query(self, sql: str) -> QueryResult:
+        with env(**self.environment), connect(self.target) as warehouse:
+            return warehouse.query(sql)
+
+
+def build_on_engine(target: str, loaded_db: Path, work: Path, environment: dict[str, str]) -> EngineWarehouse:
+    """Copy the raw tables of `loaded_db` to `target` and build it there as `warehouse build` does."""
+    seconds: dict[str, float] = {}
+    with env(**environment):
+        started = time.perf_counter()
+        with duckdb.connect(str(loaded_db), read_only=True) as con, connect(target) as warehouse:
+            export_raw(con, warehouse)
+        seconds["export-raw"] = time.perf_counter() - started
+        result = build(target, dbt_invoker(work, environment), connect)
+    seconds.update({step.name: step.seconds for step in result.steps})
+    return EngineWarehouse(target, environment, result, work, seconds)
+
+
+def duckdb_marts(built: Warehouse) -> Callable[[str], QueryResult]:
+    """A query function on a DuckDB fixture warehouse, with the result type of the other engines."""
+    def query(sql: str) -> QueryResult:
+        with duckdb.connect(str(built.db_path), read_only=True) as con:
+            return DuckDBWarehouse(con).query(sql)
+    return query

@@ -1,0 +1,1 @@
+"""Unit tests: no dbt build, no server (statistics, contract, loader, generator, parsers, CLI argument handling)."""
