@@ -17,19 +17,6 @@
     {{ int_var('active_window_days', 31) }}
 {%- endmacro %}
 
-{#- True when event_date falls in the `days` days up to and including at_date (days 0 to days - 1 before it). -#}
-{% macro is_within_days_before(event_date, at_date, days) -%}
-    (
-        {{ event_date }} <= {{ at_date }}
-        and {{ event_date }} > {{ dbt.dateadd('day', -days, at_date) }}
-    )
-{%- endmacro %}
-
-{#- numerator / denominator, null when the denominator is 0 or null. -#}
-{% macro safe_ratio(numerator, denominator) -%}
-    (cast({{ numerator }} as {{ type_double() }}) / nullif({{ denominator }}, 0))
-{%- endmacro %}
-
 {#- Customer retention rate in percent: CRR = (E - N) / S * 100. -#}
 {% macro crr_pct(customers_at_end, new_customers, customers_at_start) -%}
     ({{ safe_ratio('(' ~ customers_at_end ~ ' - ' ~ new_customers ~ ')', customers_at_start) }} * 100)
@@ -38,17 +25,4 @@
 {#- Churn rate in percent: customers lost during the period / S * 100. -#}
 {% macro churn_rate_pct(churned_customers, customers_at_start) -%}
     ({{ safe_ratio(churned_customers, customers_at_start) }} * 100)
-{%- endmacro %}
-
-{#- A 64-bit floating point type on every engine (dbt.type_float() is 32-bit on DuckDB). -#}
-{% macro type_double() -%}
-    {{ return(adapter.dispatch('type_double', 'retention_warehouse')()) }}
-{%- endmacro %}
-
-{% macro default__type_double() -%}
-    double precision
-{%- endmacro %}
-
-{% macro spark__type_double() -%}
-    double
 {%- endmacro %}
