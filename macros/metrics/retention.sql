@@ -26,3 +26,24 @@
 {% macro churn_rate_pct(churned_customers, customers_at_start) -%}
     ({{ safe_ratio(churned_customers, customers_at_start) }} * 100)
 {%- endmacro %}
+
+{#- The cohort rates (docs blocks `retention_rate`, `net_revenue_retention`, `gross_revenue_retention`),
+    each one ratio whether the arguments are one cohort's month (fct_cohort_retention) or sums over the
+    cohorts observed that many months since their first order (fct_retention_curve, the pooled curve):
+    pooling divides the summed numerators by the summed denominators, never averages the rates. -#}
+
+{#- Active customers / cohort customers, 0 to 1; null when there are no cohort customers. -#}
+{% macro retention_rate(active_customers, cohort_customers) -%}
+    {{ safe_ratio(active_customers, cohort_customers) }}
+{%- endmacro %}
+
+{#- Net revenue in the month / net revenue in month 0 (expansion included); null when month 0 had none. -#}
+{% macro net_revenue_retention_rate(net_revenue, first_month_net_revenue) -%}
+    {{ safe_ratio(net_revenue, first_month_net_revenue) }}
+{%- endmacro %}
+
+{#- Revenue kept of month 0, each customer capped at their own month-0 revenue / net revenue in month 0,
+    0 to 1; null when month 0 had none. -#}
+{% macro gross_revenue_retention_rate(retained_revenue_capped, first_month_net_revenue) -%}
+    {{ safe_ratio(retained_revenue_capped, first_month_net_revenue) }}
+{%- endmacro %}
