@@ -10,7 +10,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+import jinja2.nodes
 import pytest
+from dbt.parser.schemas import is_valid_type
+from dbt_common.clients.jinja import get_environment
 
 LAYER_PREFIX = {"staging": ("stg_",), "intermediate": ("int_",), "marts": ("fct_", "dim_")}
 LAYER_ORDER = {"staging": 0, "intermediate": 1, "marts": 2}
@@ -131,3 +134,40 @@ def test_unit_test_names_fit_a_postgres_identifier(manifest: dict) -> None:
     """dbt names a unit test's relation after the test; PostgreSQL cuts identifiers at 63 bytes, dbt refuses longer."""
     long_names = [test["name"] for test in manifest["unit_tests"].values() if len(test["name"]) > 63]
     assert not long_names, f"unit test names longer than 63 characters (PostgreSQL's limit): {long_names}"
+
+
+# ----------------------------------------------------------------------------- macros documented
+
+
+def macro_signature(macro: dict) -> list[str]:
+    """The argument names of a macro's Jinja definition, parsed as dbt parses it."""
+    definitions = list(get_environment().parse(macro["macro_sql"]).find_all(jinja2.nodes.Macro))
+    assert len(definitions) == 1, f"{macro['unique_id']}: {len(definitions)} definitions"
+    return [argument.name for argument in definitions[0].args]
+
+
+def test_every_macro_is_documented_with_its_arguments(manifest: dict) -> None:
+    """Every macro of the project has a description in macros/<group>/_macros.yml and every argument of
+    its signature, in order, a type dbt knows (dbt.parser.schemas.is_valid_type: the check of dbt's
+    flag validate_macro_args) and a description. dbt 1.11 takes YAML for generic tests (as test_<name>)
+    and materializations (as materialization_<name>_<adapter>, whose one argument to dbt's parser is
+    the `supported_languages` of its header) too, so none is skipped."""
+    own = {uid: macro for uid, macro in manifest["macros"].items() if macro["package_name"] == "retention_warehouse"}
+    assert own
+    problems = []
+    for uid, macro in sorted(own.items()):
+        where = f"{macro['original_file_path']}: {macro['name']}"
+        if not macro["description"].strip():
+            problems.append(f"{where} has no description")
+        patch = (macro.get("patch_path") or "").split("://")[-1]
+        if patch != f"{macro['original_file_path'].rsplit('/', 1)[0]}/_macros.yml":
+            problems.append(f"{where} is not documented in the _macros.yml of its folder ({patch or 'nowhere'})")
+        documented = [argument["name"] for argument in macro["arguments"]]
+        if documented != macro_signature(macro):
+            problems.append(f"{where}: documented arguments {documented}, signature {macro_signature(macro)}")
+        for argument in macro["arguments"]:
+            if not (argument.get("type") and is_valid_type(argument["type"])):
+                problems.append(f"{where}: argument {argument['name']} has type {argument.get('type')!r}")
+            if not (argument.get("description") or "").strip():
+                problems.append(f"{where}: argument {argument['name']} has no description")
+    assert not problems, "\n".join(problems)
