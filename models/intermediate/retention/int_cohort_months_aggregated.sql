@@ -25,7 +25,7 @@ with_first_month_revenue as (
     from customer_months
 ),
 
-final as (
+aggregated as (
     select
         cohort_month,
         months_since_first_order,
@@ -41,6 +41,19 @@ final as (
         sum(first_month_net_revenue_usd) as first_month_net_revenue_usd
     from with_first_month_revenue
     group by cohort_month, months_since_first_order
+),
+
+final as (
+    select
+        cohort_month,
+        months_since_first_order,
+        cohort_customers,
+        active_customers,
+        -- decimal(18, 2) on every engine (PostgreSQL's sum of numerics has no scale of its own)
+        cast(net_revenue_usd as decimal(18, 2)) as net_revenue_usd,
+        cast(retained_revenue_capped_usd as decimal(18, 2)) as retained_revenue_capped_usd,
+        cast(first_month_net_revenue_usd as decimal(18, 2)) as first_month_net_revenue_usd
+    from aggregated
 )
 
 select * from final
