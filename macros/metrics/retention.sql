@@ -17,19 +17,6 @@
     {{ int_var('active_window_days', 31) }}
 {%- endmacro %}
 
-{#- True when event_date falls in the `days` days up to and including at_date (days 0 to days - 1 before it). -#}
-{% macro is_within_days_before(event_date, at_date, days) -%}
-    (
-        {{ event_date }} <= {{ at_date }}
-        and {{ event_date }} > {{ dbt.dateadd('day', -days, at_date) }}
-    )
-{%- endmacro %}
-
-{#- numerator / denominator, null when the denominator is 0 or null. -#}
-{% macro safe_ratio(numerator, denominator) -%}
-    (cast({{ numerator }} as {{ type_double() }}) / nullif({{ denominator }}, 0))
-{%- endmacro %}
-
 {#- Customer retention rate in percent: CRR = (E - N) / S * 100. -#}
 {% macro crr_pct(customers_at_end, new_customers, customers_at_start) -%}
     ({{ safe_ratio('(' ~ customers_at_end ~ ' - ' ~ new_customers ~ ')', customers_at_start) }} * 100)
@@ -40,15 +27,23 @@
     ({{ safe_ratio(churned_customers, customers_at_start) }} * 100)
 {%- endmacro %}
 
-{#- A 64-bit floating point type on every engine (dbt.type_float() is 32-bit on DuckDB). -#}
-{% macro type_double() -%}
-    {{ return(adapter.dispatch('type_double', 'retention_warehouse')()) }}
+{#- The cohort rates (docs blocks `retention_rate`, `net_revenue_retention`, `gross_revenue_retention`),
+    each one ratio whether the arguments are one cohort's month (fct_cohort_retention) or sums over the
+    cohorts observed that many months since their first order (fct_retention_curve, the pooled curve):
+    pooling divides the summed numerators by the summed denominators, never averages the rates. -#}
+
+{#- Active customers / cohort customers, 0 to 1; null when there are no cohort customers. -#}
+{% macro retention_rate(active_customers, cohort_customers) -%}
+    {{ safe_ratio(active_customers, cohort_customers) }}
 {%- endmacro %}
 
-{% macro default__type_double() -%}
-    double precision
+{#- Net revenue in the month / net revenue in month 0 (expansion included); null when month 0 had none. -#}
+{% macro net_revenue_retention_rate(net_revenue, first_month_net_revenue) -%}
+    {{ safe_ratio(net_revenue, first_month_net_revenue) }}
 {%- endmacro %}
 
-{% macro spark__type_double() -%}
-    double
+{#- Revenue kept of month 0, each customer capped at their own month-0 revenue / net revenue in month 0,
+    0 to 1; null when month 0 had none. -#}
+{% macro gross_revenue_retention_rate(retained_revenue_capped, first_month_net_revenue) -%}
+    {{ safe_ratio(retained_revenue_capped, first_month_net_revenue) }}
 {%- endmacro %}

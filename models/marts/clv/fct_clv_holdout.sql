@@ -4,23 +4,8 @@ predicted as (
     select * from {{ ref('int_clv_holdout_predicted') }}
 ),
 
-purchase_days as (
-    select * from {{ ref('int_customer_purchase_days_aggregated') }}
-),
-
-backtest_customers as (
-    select * from {{ ref('int_customer_transactions_summarised') }}
-    where fit_purpose = 'backtest'
-),
-
 holdout_purchases as (
-    select purchase_days.purchase_date
-    from purchase_days
-    inner join backtest_customers
-        on purchase_days.customer_id = backtest_customers.customer_id
-    where
-        purchase_days.purchase_date > backtest_customers.calibration_end_date
-        and purchase_days.purchase_date <= backtest_customers.holdout_end_date
+    select * from {{ ref('int_clv_holdout_purchases_filtered') }}
 ),
 
 per_period as (

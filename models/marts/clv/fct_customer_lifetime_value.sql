@@ -6,24 +6,16 @@
 -#}
 with
 
-customers as (
-    select * from {{ ref('stg_shop__customers') }}
+customer_values as (
+    select * from {{ ref('int_customer_value_joined') }}
 ),
 
-customer_orders as (
-    select * from {{ ref('int_customer_orders_aggregated') }}
+customer_segments as (
+    select * from {{ ref('int_customer_segments_joined') }}
 ),
 
 churn_exposure as (
     select * from {{ ref('int_customer_churn_exposure_aggregated') }}
-),
-
-rfm as (
-    select * from {{ ref('int_customer_rfm_scored') }}
-),
-
-predicted as (
-    select * from {{ ref('int_customer_clv_predicted') }}
 ),
 
 reporting_dates as (
@@ -32,31 +24,27 @@ reporting_dates as (
 
 purchasers as (
     select
-        customer_orders.customer_id,
-        customers.country_code,
-        customers.acquisition_channel,
-        cast({{ dbt.date_trunc('month', 'customer_orders.first_order_date') }} as date) as cohort_month,
-        rfm.rfm_segment,
-        customer_orders.order_count,
-        customer_orders.net_revenue_usd,
+        customer_values.customer_id,
+        customer_segments.country_code,
+        customer_segments.acquisition_channel,
+        customer_segments.cohort_month,
+        customer_segments.rfm_segment,
+        customer_values.order_count,
+        customer_values.net_revenue_usd,
         -- decimals, so the segment sums below are exact and the same in every build (float sums
         -- depend on the order a parallel aggregate meets the rows in)
         cast(
-            {{ observed_customer_years('customer_orders.first_order_date', 'reporting_dates.as_of_date') }}
+            {{ observed_customer_years('customer_values.first_order_date', 'reporting_dates.as_of_date') }}
             as decimal(18, 9)
         ) as observed_years,
         coalesce(churn_exposure.months_exposed, 0) as months_exposed,
         coalesce(churn_exposure.churn_events, 0) as churn_events,
-        cast(predicted.predicted_clv_usd as decimal(18, 9)) as predicted_clv_usd
-    from customer_orders
-    inner join customers
-        on customer_orders.customer_id = customers.customer_id
+        cast(customer_values.predicted_clv_usd as decimal(18, 9)) as predicted_clv_usd
+    from customer_values
+    inner join customer_segments
+        on customer_values.customer_id = customer_segments.customer_id
     left join churn_exposure
-        on customer_orders.customer_id = churn_exposure.customer_id
-    left join rfm
-        on customer_orders.customer_id = rfm.customer_id
-    left join predicted
-        on customer_orders.customer_id = predicted.customer_id
+        on customer_values.customer_id = churn_exposure.customer_id
     cross join reporting_dates
 ),
 

@@ -4,24 +4,12 @@ customers as (
     select * from {{ ref('stg_shop__customers') }}
 ),
 
-customer_orders as (
-    select * from {{ ref('int_customer_orders_aggregated') }}
-),
-
 reporting_dates as (
     select * from {{ ref('int_reporting_dates') }}
 ),
 
-rfm as (
-    select * from {{ ref('int_customer_rfm_scored') }}
-),
-
-historic_clv as (
-    select * from {{ ref('int_customer_historic_clv_calculated') }}
-),
-
-predicted_clv as (
-    select * from {{ ref('int_customer_clv_predicted') }}
+customer_values as (
+    select * from {{ ref('int_customer_value_joined') }}
 ),
 
 churn_risk as (
@@ -68,23 +56,23 @@ joined as (
         customers.country_code,
         customers.acquisition_channel,
         customers.signed_up_at,
-        customer_orders.first_order_date,
-        customer_orders.last_order_date,
-        customer_orders.last_reactivation_date,
-        coalesce(customer_orders.order_count, 0) as order_count,
-        coalesce(customer_orders.net_revenue_usd, 0) as net_revenue_usd,
+        customer_values.first_order_date,
+        customer_values.last_order_date,
+        customer_values.last_reactivation_date,
+        coalesce(customer_values.order_count, 0) as order_count,
+        coalesce(customer_values.net_revenue_usd, 0) as net_revenue_usd,
         reporting_dates.as_of_date,
-        rfm.recency_score,
-        rfm.frequency_score,
-        rfm.monetary_score,
-        rfm.rfm_segment,
-        historic_clv.average_purchase_value_usd,
-        historic_clv.purchase_frequency_per_year,
-        historic_clv.customer_lifespan_years,
-        historic_clv.historic_clv_usd,
-        predicted_clv.predicted_purchases_12m,
-        predicted_clv.probability_alive,
-        predicted_clv.predicted_clv_usd,
+        customer_values.recency_score,
+        customer_values.frequency_score,
+        customer_values.monetary_score,
+        customer_values.rfm_segment,
+        customer_values.average_purchase_value_usd,
+        customer_values.purchase_frequency_per_year,
+        customer_values.customer_lifespan_years,
+        customer_values.historic_clv_usd,
+        customer_values.predicted_purchases_12m,
+        customer_values.probability_alive,
+        customer_values.predicted_clv_usd,
         churn_risk.churn_risk_score,
         loyalty_tiers.loyalty_tier,
         loyalty_tiers.trailing_365d_net_revenue_usd,
@@ -92,14 +80,8 @@ joined as (
         latest_survey_responses.latest_nps_category,
         latest_survey_responses.latest_responded_at
     from customers
-    left join customer_orders
-        on customers.customer_id = customer_orders.customer_id
-    left join rfm
-        on customers.customer_id = rfm.customer_id
-    left join historic_clv
-        on customers.customer_id = historic_clv.customer_id
-    left join predicted_clv
-        on customers.customer_id = predicted_clv.customer_id
+    left join customer_values
+        on customers.customer_id = customer_values.customer_id
     left join churn_risk
         on customers.customer_id = churn_risk.customer_id
     left join latest_survey_responses

@@ -2,8 +2,8 @@
     One row per kept survey response (duplicates dropped) given on or before the as-of date, with
     its NPS category, the customer's state when answering (counted orders before the answer, days
     since the last one, lifecycle status on the answer date) and the attributes NPS is segmented
-    by (the RFM segment is the customer's current one, as of the as-of date). Customer attributes
-    are null for unmatched responses.
+    by (int_customer_segments_joined; the RFM segment is the customer's current one, as of the as-of
+    date). Customer attributes are null for unmatched responses.
 -#}
 {#- A table, not a view: several models and tests read it, and at scale a view is recomputed for each. -#}
 {{ config(materialized='table') }}
@@ -18,20 +18,8 @@ nps_categories as (
     select * from {{ ref('nps_categories') }}
 ),
 
-customers as (
-    select * from {{ ref('stg_shop__customers') }}
-),
-
-country_regions as (
-    select * from {{ ref('country_regions') }}
-),
-
-customer_orders as (
-    select * from {{ ref('int_customer_orders_aggregated') }}
-),
-
-rfm as (
-    select * from {{ ref('int_customer_rfm_scored') }}
+customer_segments as (
+    select * from {{ ref('int_customer_segments_joined') }}
 ),
 
 orders as (
@@ -117,24 +105,18 @@ final as (
                 'kept_responses.responded_date'
             ) }}
         end as lifecycle_status_at_response,
-        customers.country_code,
-        country_regions.region,
-        customers.acquisition_channel,
-        cast({{ dbt.date_trunc('month', 'customer_orders.first_order_date') }} as date) as cohort_month,
-        rfm.rfm_segment
+        customer_segments.country_code,
+        customer_segments.region,
+        customer_segments.acquisition_channel,
+        customer_segments.cohort_month,
+        customer_segments.rfm_segment
     from kept_responses
     left join nps_categories
         on kept_responses.score between nps_categories.min_score and nps_categories.max_score
     left join state_at_response
         on kept_responses.response_id = state_at_response.response_id
-    left join customers
-        on kept_responses.customer_id = customers.customer_id
-    left join country_regions
-        on customers.country_code = country_regions.country_code
-    left join customer_orders
-        on kept_responses.customer_id = customer_orders.customer_id
-    left join rfm
-        on kept_responses.customer_id = rfm.customer_id
+    left join customer_segments
+        on kept_responses.customer_id = customer_segments.customer_id
 )
 
 select * from final

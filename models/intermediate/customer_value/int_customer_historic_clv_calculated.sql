@@ -1,4 +1,5 @@
-{#- Historic CLV of every customer with a counted order, and its three factors. -#}
+{#- Historic CLV of every customer with a counted order, its three factors and the order facts they come
+    from (carried on, so int_customer_value_joined reads a customer's orders once, through here). -#}
 {#- A table, not a view: several models and tests read it, and at scale a view is recomputed for each. -#}
 {{ config(materialized='table') }}
 
@@ -24,6 +25,11 @@ base_lifespan as (
 factors as (
     select
         customer_orders.customer_id,
+        customer_orders.first_order_date,
+        customer_orders.last_order_date,
+        customer_orders.last_reactivation_date,
+        customer_orders.order_count,
+        customer_orders.net_revenue_usd,
         {{ safe_ratio('customer_orders.net_revenue_usd', 'customer_orders.order_count') }}
             as average_purchase_value_usd,
         customer_orders.order_count
@@ -38,6 +44,11 @@ factors as (
 final as (
     select
         customer_id,
+        first_order_date,
+        last_order_date,
+        last_reactivation_date,
+        order_count,
+        net_revenue_usd,
         average_purchase_value_usd,
         purchase_frequency_per_year,
         customer_lifespan_years,
