@@ -41,7 +41,7 @@ help:
 	@echo "make bench   time build vs floor, pandas and an incremental run (BENCH_ORDERS=10000000)"
 	@echo "make lint    sqlfluff lint only;  make clean  remove built files"
 	@echo "make test-spark   build the test data on Spark (local mode) and compare every mart with DuckDB"
-	@echo "make build-postgres / build-spark   make build, then the same marts on that target (README)"
+	@echo "make build-postgres / build-spark   make build, then the same marts on that target (docs/engines.md)"
 
 # uv itself comes from PyPI into a private tools venv, so nothing is needed on PATH but python3.
 $(UV):
@@ -107,7 +107,7 @@ cdnow: setup
 		--vars '$(CDNOW_VARS)'
 	WAREHOUSE_DB_PATH=$(CDNOW_DB) $(BIN)/warehouse report
 
-# The benchmark (README "Benchmark"): not part of make test; the default scale takes a while.
+# The benchmark (docs/performance.md): not part of make test; the default scale takes a while.
 BENCH_ORDERS ?= 10000000
 bench: setup
 	$(BIN)/warehouse bench --orders $(BENCH_ORDERS)

@@ -13,7 +13,7 @@
         {{ exceptions.raise_compiler_error(
             this ~ " does not exist. On target " ~ target.name ~ " the Python models are fitted outside dbt: "
             ~ "build with `warehouse build --target " ~ target.name ~ "`, or run `warehouse fit-models --target "
-            ~ target.name ~ "` after building their inputs (README, 'Running on PostgreSQL / Spark')."
+            ~ target.name ~ "` after building their inputs (docs/engines.md)."
         ) }}
     {%- endif -%}
     {% call statement('main', fetch_result=True) -%}

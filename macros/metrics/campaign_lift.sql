@@ -28,7 +28,7 @@
 {#- Two-sided p-value of a standard normal z: P(|Z| >= |z|) = erfc(|z| / sqrt(2)). erfc by the
     Chebyshev fit of Numerical Recipes (erfcc, Press et al. 1992, section 6.2): relative error below
     1.2e-7 for every z, so tiny p-values keep their size; capped at 1 (at z = 0 the fit gives
-    1 + 3e-8); null for a null z (least() alone would skip it). tests/test_campaign_lift.py checks it
+    1 + 3e-8); null for a null z (least() alone would skip it). tests/integration/test_campaign_lift.py checks it
     against scipy. Pass a column (the expression is repeated). sqrt of a double 2, not of the literal 2.0:
     PostgreSQL takes that for a numeric and its square root has 16 digits only, 2 ulps off in the p-value. -#}
 {% macro normal_two_sided_p_value(z) -%}

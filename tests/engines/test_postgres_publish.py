@@ -137,7 +137,7 @@ def publish_run(postgres_warehouse, postgres_server, built_warehouse,
         published_as_of = superuser_rows(environment, AS_OF_SQL)
         schemas = [name for (name,) in superuser_rows(environment, MARTS_SCHEMAS_SQL)]
         (project / "data-tests" / f"{FORCED_FAILURE}.sql").write_text(
-            "-- Fails on purpose (tests/test_postgres_publish.py): a build whose test fails must not be published.\n"
+            "-- Fails on purpose (tests/engines/test_postgres_publish.py): a build whose test fails must not be published.\n"
             "select build_id from {{ ref('dim_warehouse_build') }}\n")
         failed_exit, failed_output, failed_window = publish_cli(
             project, work, environment, FAILED_AS_OF, "--target", "postgres")

@@ -2,7 +2,7 @@
 
 It reads only what the loader wrote (`raw.*`) and the seed CSVs, and shares no code with the
 dbt models: deduplication, counting, currency conversion, the customer states and every
-ratio are written again here from the definitions in the README, so that the two can be
+ratio are written again here from the definitions in docs/metrics.md, so that the two can be
 compared to the customer and to the cent.
 """
 

@@ -1,6 +1,6 @@
 """The raw data contract: which files, which columns, which values are accepted.
 
-The loader, the validator, the generator and the README all read this module, so the
+The loader, the validator, the generator and docs/data-contract.md all read this module, so the
 contract is written once. Allowed statuses and currencies come from the dbt seeds that
 the marts use, so a value the loader accepts is a value the models know.
 """
@@ -187,7 +187,7 @@ FILE_SUFFIXES = {".csv": "csv", ".parquet": "parquet"}
 
 
 def markdown_tables() -> str:
-    """The contract as Markdown tables, as the README shows it (a test keeps the two in step)."""
+    """The contract as Markdown tables, as docs/data-contract.md shows it (a test keeps the two in step)."""
     kinds = {"id": "text id", "string": "text", "email": "email", "timestamp": "timestamp", "date": "date",
              "money": "decimal, 2 places", "score": "whole number 0-10", "enum": "code"}
     lines: list[str] = []

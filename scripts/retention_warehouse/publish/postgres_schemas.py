@@ -1,6 +1,6 @@
 """Write–audit–publish on PostgreSQL: build the marts in a side schema, test them there, swap schemas.
 
-BI reads schema `marts` and nothing else, and every mart is a table (tests/test_project_structure.py),
+BI reads schema `marts` and nothing else, and every mart is a table (tests/integration/test_project_structure.py),
 so a mart never reads another schema at query time. That makes `marts` the one schema that has to
 change at once:
 

@@ -89,20 +89,10 @@ def crr_and_churn_trend(con: duckdb.DuckDBPyConnection) -> go.Figure:
 
 def revenue_retention_curves(con: duckdb.DuckDBPyConnection) -> go.Figure:
     rows = _rows(con, """
-        with first_months as (
-            select cohort_month, net_revenue_usd as first_month_revenue_usd
-            from marts.fct_cohort_retention
-            where months_since_first_order = 0 and net_revenue_usd > 0
-        )
-        select
-            months.months_since_first_order,
-            sum(months.net_revenue_usd) / sum(first_months.first_month_revenue_usd),
-            sum(months.gross_revenue_retention_rate * first_months.first_month_revenue_usd)
-                / sum(first_months.first_month_revenue_usd)
-        from marts.fct_cohort_retention as months
-        inner join first_months on months.cohort_month = first_months.cohort_month
-        group by months.months_since_first_order
-        order by months.months_since_first_order
+        select months_since_first_order, net_revenue_retention_rate, gross_revenue_retention_rate
+        from marts.fct_retention_curve
+        where revenue_cohorts_observed > 0
+        order by months_since_first_order
     """)
     months = [k for k, _, _ in rows]
     figure = go.Figure([
@@ -250,7 +240,7 @@ CHARTS: tuple[Chart, ...] = (
     Chart("revenue-retention", "Revenue retention curves",
           "Net revenue k months after the first order as a share of the cohorts' first-month net revenue, pooled "
           "over every cohort observed that long; the gross curve caps each customer at their own first month.",
-          ("fct_cohort_retention",), revenue_retention_curves),
+          ("fct_retention_curve",), revenue_retention_curves),
     Chart("repeat-purchase", "Repeat purchase",
           "The share of each cohort's customers with more than one counted order up to the as-of date (bars), "
           "and with a second order within 90 days of the first among those observed 90 days (line).",
@@ -320,7 +310,7 @@ footer {{ padding: 0 32px 24px; font-size: 12px; color: #6b7385; }}
 <main>
 {sections}
 </main>
-<footer>Every chart reads the published marts of {database} (schema marts). Definitions: README, Metric definitions.</footer>
+<footer>Every chart reads the published marts of {database} (schema marts). Definitions: docs/metrics.md.</footer>
 </body>
 </html>
 """

@@ -1,8 +1,8 @@
 """Headline numbers read back from the built marts, for a terminal or a note.
 
-Everything here is a read of `marts`, on any target: no metric is computed twice. Pooled cohort retention
-for month k is the sum of active customers over the sum of cohort customers across all
-cohorts observed k months after their first order (each cohort weighted by its size).
+Everything here is a read of `marts`, on any target: no metric is computed here. Pooled cohort retention
+for month k (the sum of active customers over the sum of cohort customers across all cohorts observed
+k months after their first order) is marts.fct_retention_curve's, as the dashboard and MetricFlow show it.
 """
 
 from __future__ import annotations
@@ -58,10 +58,9 @@ def headline(query: Callable[[str], list[tuple]]) -> Headline:
     )
     pooled = query(
         f"""
-        select months_since_first_order, sum(active_customers), sum(cohort_customers), count(*)
-        from marts.fct_cohort_retention
+        select months_since_first_order, retention_rate, cohorts_observed
+        from marts.fct_retention_curve
         where months_since_first_order between {min(POOLED_MONTHS)} and {max(POOLED_MONTHS)}
-        group by months_since_first_order
         order by months_since_first_order
         """
     )
@@ -69,7 +68,7 @@ def headline(query: Callable[[str], list[tuple]]) -> Headline:
     return Headline(
         customers=customers, orders=int(orders or 0), net_revenue_usd=Decimal(revenue or 0),
         first_order_date=first, last_order_date=last, cohort_sizes=[(c, int(n)) for c, n in cohorts],
-        pooled_retention=[(int(k), int(active) / int(cohort), int(n)) for k, active, cohort, n in pooled],
+        pooled_retention=[(int(k), float(rate), int(n)) for k, rate, n in pooled],
         mean_crr_pct=None if mean_crr is None else float(mean_crr),
         mean_churn_rate_pct=None if mean_churn is None else float(mean_churn),
     )

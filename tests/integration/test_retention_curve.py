@@ -1,9 +1,9 @@
 """marts.fct_retention_curve is the pooled cohort retention curve the report and the dashboard computed
 from marts.fct_cohort_retention before the mart existed, number for number, on `built_warehouse`.
 
-The old definitions are kept here as they were written (scripts/report.py `headline`, its query without
-the filter to the months it prints; scripts/dashboard.py `revenue_retention_curves`), so this test
-still compares with them when those modules read the mart instead.
+The old definitions are kept here as they were written (reporting/headline.py `headline`, its query
+without the filter to the months it prints; reporting/dashboard.py `revenue_retention_curves`), so this
+test still compares with them now that those modules read the mart instead.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 
-from scripts.report import headline
+from retention_warehouse.reporting.headline import headline
 
 REPORT_POOLED_RETENTION = """
     select months_since_first_order, sum(active_customers), sum(cohort_customers), count(*)
@@ -21,7 +21,7 @@ REPORT_POOLED_RETENTION = """
     group by months_since_first_order
     order by months_since_first_order
 """
-"""scripts/report.py `headline`: pooled retention in month k = Σ active / Σ cohort customers over the
+"""reporting/headline.py `headline`: pooled retention in month k = Σ active / Σ cohort customers over the
 cohorts observed k months after their cohort month (divided in Python), and how many they are."""
 
 DASHBOARD_REVENUE_RETENTION = """
@@ -40,7 +40,7 @@ DASHBOARD_REVENUE_RETENTION = """
     group by months.months_since_first_order
     order by months.months_since_first_order
 """
-"""scripts/dashboard.py `revenue_retention_curves`: over the cohorts with net revenue in month 0, net
+"""reporting/dashboard.py `revenue_retention_curves`: over the cohorts with net revenue in month 0, net
 revenue retention = Σ net revenue in month k / Σ month-0 revenue; gross = the cohorts' gross revenue
 retention rates weighted by their month-0 revenue."""
 

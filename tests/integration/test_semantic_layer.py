@@ -130,7 +130,7 @@ def test_mf_quarterly_crr_takes_the_first_start_and_the_last_end(mf_results, bui
 
 def test_mf_retention_curve_is_the_pooled_cohort_retention(mf_results, built_warehouse) -> None:
     """By month since first order, MetricFlow's retention_rate is the mart fct_retention_curve's and the
-    pooled sums over fct_cohort_retention (tests/test_retention_curve.py: the mart is those sums)."""
+    pooled sums over fct_cohort_retention (tests/integration/test_retention_curve.py: the mart is those sums)."""
     pooled = dict(built_warehouse.query(
         "select months_since_first_order, sum(active_customers) / sum(cohort_customers)"
         " from marts.fct_cohort_retention group by 1"))
