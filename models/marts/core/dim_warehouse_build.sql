@@ -12,8 +12,10 @@ reporting_dates as (
 
 final as (
     select
-        cast('{{ env_var("WAREHOUSE_BUILD_ID", "") or var("build_id", none) or invocation_id }}'
-            as {{ dbt.type_string() }}) as build_id,
+        cast(
+            '{{ env_var("WAREHOUSE_BUILD_ID", "") or var("build_id", none) or invocation_id }}'
+            as {{ dbt.type_string() }}
+        ) as build_id,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }}) as built_at,
         reporting_dates.as_of_date,
         reporting_dates.last_complete_month,
