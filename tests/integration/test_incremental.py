@@ -104,7 +104,8 @@ def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
     after = customer_orders(incremental_db), survey_matches(incremental_db)
     run_sql = (work / "second" / "target" / "run" / "retention_warehouse" / "models" / "intermediate")
     for model in ("int_orders_enriched", "int_customer_months_spined", "int_survey_responses_matched"):
-        assert "delete from" in (run_sql / f"{model}.sql").read_text(), f"{model} did not run incrementally"
+        compiled, = run_sql.glob(f"*/{model}.sql")  # models/intermediate/<domain>/
+        assert "delete from" in compiled.read_text(), f"{model} did not run incrementally"
 
     full_db = work / "full.duckdb"
     shutil.copy(incremental_db, full_db)

@@ -30,7 +30,7 @@ def project(tmp_path: Path) -> Path:
     project = tmp_path / "project"
     shutil.copytree(FIXTURE, project)
     (project / "macros").mkdir()
-    shutil.copy(PROJECT_ROOT / "macros" / "generate_schema_name.sql", project / "macros")
+    shutil.copy(PROJECT_ROOT / "macros" / "project" / "generate_schema_name.sql", project / "macros")
     return project
 
 
