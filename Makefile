@@ -30,7 +30,8 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup setup-all build generate load dbt-build publish report docs cdnow bench test lint clean postgres-server \
+.PHONY: help setup setup-all build generate load dbt-build publish report docs cdnow bench test test-pytest lint clean \
+	postgres-server \
 	test-spark build-postgres build-spark
 
 help:
@@ -122,10 +123,14 @@ postgres-server:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15; \
 	fi
 
+# Lint and the pytest suite side by side: sqlfluff takes one core while the suite waits on builds it shares.
+test: setup-all postgres-server $(CHROMIUM)
+	@$(MAKE) --no-print-directory -j2 lint test-pytest
+
 # Two pytest-xdist workers (tests/conftest.py: each module on one worker, tests/engines on one, every
 # fixture warehouse built once and copied).
 PYTEST_WORKERS ?= 2
-test: lint postgres-server $(CHROMIUM)
+test-pytest: setup-all
 	WAREHOUSE_PG_BIN=$(PG_BIN) $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 # Spark in local mode (pyspark, Java 17): the small data set built there and compared with DuckDB.

@@ -51,7 +51,7 @@ from retention_warehouse.publish.postgres_schemas import (
 from retention_warehouse.warehouse.targets import connect
 from tests.support.postgres_bi_reader import URL_ENV, bi_engine, read_marts
 from tests.support.processes import lines, wait_until
-from tests.support.warehouses import env
+from tests.support.warehouses import WITHOUT_UNIT_TESTS, env
 
 BI_ROLE = "retention_bi"
 PUBLISHED_AS_OF = "2025-06-30"
@@ -105,7 +105,7 @@ def publish_cli(project: Path, work: Path, environment: dict[str, str], as_of_da
     started = time.time()
     result = CliRunner().invoke(app, [
         "publish", "--project-dir", str(project), "--target-path", str(work / "target"), "--no-freshness",
-        "--vars", f'{{as_of_date: "{as_of_date}"}}', *extra], env=environment)
+        "--vars", f'{{as_of_date: "{as_of_date}"}}', *extra], env={**environment, **WITHOUT_UNIT_TESTS})
     return result.exit_code, " ".join(result.output.split()), (started, time.time())
 
 

@@ -19,7 +19,7 @@ import pytest
 from retention_warehouse.config import DB_PATH_ENV, PROJECT_ROOT
 from retention_warehouse.demo.generator import GeneratorConfig, generate
 from retention_warehouse.ingest.loader import load_directory
-from tests.support.warehouses import run_dbt
+from tests.support.warehouses import WITHOUT_UNIT_TESTS, run_dbt
 
 
 def _load(data: Path, db: Path):
@@ -123,7 +123,7 @@ def _sha256(path: Path) -> str:
 def _publish(published: Path, target: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "retention_warehouse.cli", "publish", "--target-path", str(target), "--no-freshness"],
-        env={**os.environ, DB_PATH_ENV: str(published)}, cwd=PROJECT_ROOT,
+        env={**os.environ, **WITHOUT_UNIT_TESTS, DB_PATH_ENV: str(published)}, cwd=PROJECT_ROOT,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

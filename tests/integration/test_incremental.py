@@ -21,7 +21,7 @@ from retention_warehouse.config import PROJECT_ROOT
 from retention_warehouse.demo.generator import GeneratorConfig, generate
 from retention_warehouse.demo.increment import split_increment
 from retention_warehouse.ingest.loader import load_directory
-from tests.support.warehouses import run_dbt
+from tests.support.warehouses import WITHOUT_UNIT_TESTS, env, run_dbt
 
 BUILT_SCHEMAS = ("intermediate", "marts")
 
@@ -100,7 +100,8 @@ def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
 
     shutil.copytree(work / "increment", data_dir, dirs_exist_ok=True)
     load(incremental_db, data_dir)
-    build(["build"], incremental_db, work / "second")
+    with env(**WITHOUT_UNIT_TESTS):
+        build(["build"], incremental_db, work / "second")
     after = customer_orders(incremental_db), survey_matches(incremental_db)
     run_sql = (work / "second" / "target" / "run" / "retention_warehouse" / "models" / "intermediate")
     for model in ("int_orders_enriched", "int_customer_months_spined", "int_survey_responses_matched"):

@@ -20,6 +20,7 @@ from retention_warehouse.config import PROJECT_ROOT
 from retention_warehouse.publish.duckdb_file import publish_duckdb_file
 from tests.support.processes import WAIT_SECONDS, lines, wait_until
 from tests.support.warehouse_readers import read_duckdb
+from tests.support.warehouses import WITHOUT_UNIT_TESTS, env
 
 MODES = ("loop", "snapshot", "bi")
 AS_OF_DATES = ("2025-06-30", "2025-09-30")
@@ -56,9 +57,10 @@ def observed(built_warehouse, tmp_path_factory: pytest.TempPathFactory) -> Obser
         windows, builds = [], []
         for as_of_date in AS_OF_DATES:
             started = time.time()
-            outcome = publish_duckdb_file(published, project_dir=PROJECT_ROOT, target_path=work / "target",
-                                          log_path=work / "logs", dbt_vars={"as_of_date": as_of_date},
-                                          check_freshness=False)
+            with env(**WITHOUT_UNIT_TESTS):
+                outcome = publish_duckdb_file(published, project_dir=PROJECT_ROOT, target_path=work / "target",
+                                              log_path=work / "logs", dbt_vars={"as_of_date": as_of_date},
+                                              check_freshness=False)
             windows.append((started, time.time()))
             assert outcome.published, outcome.failures
             builds.append(outcome.build_id)
