@@ -29,6 +29,7 @@ from tests.support.warehouses import (
     dbt_build,
     env,
     load_small_data,
+    remember_parse,
 )
 
 BUILD_SECONDS_FILE = "build-seconds-{engine}.json"
@@ -74,6 +75,7 @@ def built_warehouse(loaded_template: tuple[Path, LoadReport], small_data: Path,
 
     folder, done = build_once(tmp_path_factory, "built", build)
     work = copy_of(folder, tmp_path_factory.mktemp("warehouse"), ignore=shutil.ignore_patterns(".built", "logs"))
+    remember_parse(work / "target")
     return BuiltWarehouse(work / DB_NAME, small_data, work / "target", done, report)
 
 

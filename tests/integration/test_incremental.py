@@ -92,7 +92,8 @@ def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
     assert summary.late_orders and summary.changed_orders and summary.new_rows["orders"]
     assert summary.changed_emails and summary.claiming_signups
 
-    incremental_db = work / "incremental.duckdb"
+    incremental_db = work / "incremental" / "retention.duckdb"
+    incremental_db.parent.mkdir()
     load(incremental_db, data_dir)
     build(["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"],
           incremental_db, work / "first")
@@ -108,7 +109,8 @@ def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
         compiled, = run_sql.glob(f"*/{model}.sql")  # models/intermediate/<domain>/
         assert "delete from" in compiled.read_text(), f"{model} did not run incrementally"
 
-    full_db = work / "full.duckdb"
+    full_db = work / "full" / "retention.duckdb"
+    full_db.parent.mkdir()
     shutil.copy(incremental_db, full_db)
     build(["run", "--full-refresh"], full_db, work / "full")
     return incremental_db, full_db, before, after

@@ -3,7 +3,9 @@ and the same data built on PostgreSQL or Spark; and the handles tests read them 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,9 +47,33 @@ def dbt_invoker(work_dir: Path, environment: dict[str, str],
                               env=environment)
 
 
+PARSED = "partial_parse.msgpack"
+_last_parse: dict[Path, Path] = {}
+"""Per dbt project, the last parse this process wrote (dbt's partial-parsing state)."""
+
+
 def run_dbt(args: list[str], project_dir: Path, db_path: Path, work_dir: Path) -> dbtRunnerResult:
-    """Run dbt in-process against `db_path`, writing target/ and logs/ under `work_dir`."""
-    return dbt_invoker(work_dir, {DB_PATH_ENV: str(db_path)}, project_dir)(args)
+    """Run dbt in-process against `db_path`, writing target/ and logs/ under `work_dir`.
+
+    dbt runs in the file's folder and names the file relatively: partial parsing hashes the connection
+    settings (the database path among them), so every fixture warehouse called retention.duckdb shares
+    one parse. A new target folder starts from the last parse of the project, which dbt reuses when
+    nothing it hashes changed (files, vars, profile) and ignores otherwise.
+    """
+    target = work_dir / "target"
+    if project_dir in _last_parse and not (target / PARSED).exists():
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_last_parse[project_dir], target / PARSED)
+    with contextlib.chdir(db_path.parent):
+        result = dbt_invoker(work_dir, {DB_PATH_ENV: db_path.name}, project_dir)(args)
+    remember_parse(target, project_dir)
+    return result
+
+
+def remember_parse(target: Path, project_dir: Path = PROJECT_ROOT) -> None:
+    """Offer the parse in dbt target folder `target` to this process's next new target folder of the project."""
+    if (target / PARSED).exists():
+        _last_parse[project_dir] = target / PARSED
 
 
 def failed_nodes(result: dbtRunnerResult) -> list[tuple[str, str, str]]:
