@@ -18,19 +18,8 @@ import pytest
 
 from retention_warehouse.config import DB_PATH_ENV, PROJECT_ROOT
 from retention_warehouse.demo.generator import GeneratorConfig, generate
-from retention_warehouse.ingest.loader import load_directory
+from tests.support.raw_files import load, query
 from tests.support.warehouses import WITHOUT_UNIT_TESTS, run_dbt
-
-
-def _load(data: Path, db: Path):
-    with duckdb.connect(str(db)) as con:
-        return load_directory(con, data)
-
-
-def _query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
-
 
 # --------------------------------------------------------------------------- a killed load
 
@@ -40,15 +29,15 @@ ENTITY_TABLES = ("customers", "orders", "survey_responses")
 def _files_are_whole(db: Path) -> None:
     """Every file in raw holds exactly the rows its audit row says: nothing partial (and nothing at
     all when the load was killed before it had created its tables)."""
-    if not _query(db, "select 1 from information_schema.tables"
+    if not query(db, "select 1 from information_schema.tables"
                       " where table_schema = 'raw' and table_name = 'load_audit'"):
         return
-    for path, entity, loaded, rejected in _query(
+    for path, entity, loaded, rejected in query(
             db, "select file_path, entity, rows_loaded, rows_rejected from raw.load_audit"):
-        assert _query(db, f"select count(*) from raw.{entity} where _source_file = ?", [path]) == [(loaded,)]
-        assert _query(db, f"select count(*) from raw.{entity}_rejected where _source_file = ?", [path]) == [(rejected,)]
+        assert query(db, f"select count(*) from raw.{entity} where _source_file = ?", [path]) == [(loaded,)]
+        assert query(db, f"select count(*) from raw.{entity}_rejected where _source_file = ?", [path]) == [(rejected,)]
     for entity in ENTITY_TABLES:
-        orphans = _query(db, f"select count(*) from raw.{entity} where _source_file not in "
+        orphans = query(db, f"select count(*) from raw.{entity} where _source_file not in "
                              "(select file_path from raw.load_audit)")
         assert orphans == [(0,)], entity
 
@@ -77,7 +66,7 @@ def timed_load(tmp_path_factory: pytest.TempPathFactory) -> LoadRun:
     started = time.monotonic()
     assert _run_load(data, clean).wait() == 0
     seconds = time.monotonic() - started
-    counts = {entity: _query(clean, f"select count(*) from raw.{entity}")[0][0] for entity in ENTITY_TABLES}
+    counts = {entity: query(clean, f"select count(*) from raw.{entity}")[0][0] for entity in ENTITY_TABLES}
     return LoadRun(data, seconds, counts)
 
 
@@ -106,10 +95,10 @@ def test_a_killed_load_leaves_no_partial_file_and_a_rerun_completes(timed_load: 
     _kill_a_load(timed_load.data, db, fraction * timed_load.seconds)
     if db.exists():
         _files_are_whole(db)
-    report = _load(timed_load.data, db)
+    report = load(timed_load.data, db)
     assert not report.failed
     _files_are_whole(db)
-    counts = {entity: _query(db, f"select count(*) from raw.{entity}")[0][0] for entity in ENTITY_TABLES}
+    counts = {entity: query(db, f"select count(*) from raw.{entity}")[0][0] for entity in ENTITY_TABLES}
     assert counts == timed_load.counts
 
 
@@ -165,7 +154,7 @@ def _mart_digests(db: Path) -> dict[str, str]:
 def test_reloading_and_rebuilding_the_same_files_leaves_every_mart_identical(built_warehouse, tmp_path: Path) -> None:
     before = _mart_digests(built_warehouse.db_path)
     assert before, "no marts were built"
-    report = _load(built_warehouse.data_dir, built_warehouse.db_path)
+    report = load(built_warehouse.data_dir, built_warehouse.db_path)
     assert {f.status for f in report.files} == {"unchanged"}
     # Models only: what is compared is every mart's rows; the data and unit tests ran on the same marts
     # in the build before, so running them again would check nothing new.

@@ -3,22 +3,8 @@ rejected) and the rows read are the rows in the files."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 import pyarrow.parquet as pq
-
-from retention_warehouse.ingest.loader import load_directory
-
-
-def load(data_dir: Path, db_path: Path):
-    with duckdb.connect(str(db_path)) as con:
-        return load_directory(con, data_dir)
-
-
-def query(db_path: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(db_path), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 def test_counts_reconcile_for_every_file(built_warehouse) -> None:

@@ -1,8 +1,12 @@
-"""Small builders for hand-written raw files."""
+"""Small builders for hand-written raw files, and loading and reading them in a DuckDB file."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import duckdb
+
+from retention_warehouse.ingest.loader import LoadReport, load_directory
 
 CUSTOMER_HEADER = "customer_id,email,name,signup_at,country,acquisition_channel"
 ORDER_HEADER = (
@@ -34,3 +38,15 @@ def raw_dir(tmp_path: Path, orders: list[str] | None = None) -> Path:
     if orders is not None:
         write(data / "orders" / "orders.csv", orders)
     return data
+
+
+def load(data_dir: Path, db_path: Path) -> LoadReport:
+    """`warehouse load` of `data_dir` into the DuckDB file `db_path`, in-process."""
+    with duckdb.connect(str(db_path)) as con:
+        return load_directory(con, data_dir)
+
+
+def query(db_path: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """Rows of `sql` on the DuckDB file `db_path`, read-only."""
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()

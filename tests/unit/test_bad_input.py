@@ -9,21 +9,13 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from retention_warehouse.ingest.loader import load_directory
-from tests.support.raw_files import (
-    CUSTOMER_HEADER,
-    ORDER_HEADER,
-    RESPONSE_HEADER,
-    raw_dir,
-    write,
-)
+from tests.support.raw_files import CUSTOMER_HEADER, ORDER_HEADER, RESPONSE_HEADER, load, query, raw_dir, write
 
 GOOD_ORDER = "O1,C1,2024-02-01T10:00:00Z,delivered,100.00,10.00,0,USD,2024-02-05,2024-02-04"
 
@@ -105,16 +97,6 @@ CATALOGUE.append(BadInput("Parquet with a wrong schema", "orders", "o.parquet", 
                           reason="missing required column(s) ordered_at, status"))
 
 
-def _load(data: Path, db: Path):
-    with duckdb.connect(str(db)) as con:
-        return load_directory(con, data)
-
-
-def _query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
-
-
 def test_the_catalogue_covers_at_least_fifteen_classes() -> None:
     assert len({case.name for case in CATALOGUE}) >= 15
 
@@ -125,16 +107,16 @@ def test_bad_input_gets_its_documented_outcome(tmp_path: Path, case: BadInput) -
     (data / case.entity).mkdir(exist_ok=True)
     (data / case.entity / case.file_name).write_bytes(case.content)
     db = tmp_path / "w.duckdb"
-    report = _load(data, db)
+    report = load(data, db)
     result = next(f for f in report.files if f.path == f"{case.entity}/{case.file_name}")
     assert result.rows_read == result.rows_loaded + result.rows_rejected
     if case.row is None:
         assert result.status == "failed" and case.reason in result.error, result.error
         # Nothing of a failed file is half loaded.
-        assert _query(db, f"select count(*) from raw.{case.entity} where _source_file = ?", [result.path]) == [(0,)]
-        assert _query(db, "select count(*) from raw.load_audit where file_path = ?", [result.path]) == [(0,)]
+        assert query(db, f"select count(*) from raw.{case.entity} where _source_file = ?", [result.path]) == [(0,)]
+        assert query(db, "select count(*) from raw.load_audit where file_path = ?", [result.path]) == [(0,)]
     else:
-        rejected = _query(db, f"select _source_file, _source_row, column_name, reason from raw.{case.entity}_rejected")
+        rejected = query(db, f"select _source_file, _source_row, column_name, reason from raw.{case.entity}_rejected")
         assert len(rejected) == 1, rejected
         file, row, column, reason = rejected[0]
         assert (file, row, column) == (result.path, case.row, case.column)
@@ -148,9 +130,9 @@ def test_duplicate_keys_across_files_keep_both_and_the_latest_version_wins(tmp_p
                                       + ",2024-02-02T00:00:00Z"])
     write(data / "orders" / "b.csv", [ORDER_HEADER + ",updated_at", GOOD_ORDER + ",2024-02-05T00:00:00Z"])
     db = tmp_path / "w.duckdb"
-    report = _load(data, db)
+    report = load(data, db)
     assert sum(f.rows_loaded for f in report.files if f.entity == "orders") == 2
-    assert _query(db, "select count(*), count(distinct order_id) from raw.orders") == [(2, 1)]
+    assert query(db, "select count(*), count(distinct order_id) from raw.orders") == [(2, 1)]
 
 
 def test_mixed_time_zones_are_stored_in_utc(tmp_path: Path) -> None:
@@ -162,8 +144,8 @@ def test_mixed_time_zones_are_stored_in_utc(tmp_path: Path) -> None:
         GOOD_ORDER.replace("O1,", "O4,").replace("2024-02-01T10:00:00Z", "2024-02-01 10:00:00"),
     ])
     db = tmp_path / "w.duckdb"
-    _load(data, db)
-    instants = {row[0] for row in _query(db, "select epoch(ordered_at) from raw.orders")}
+    load(data, db)
+    instants = {row[0] for row in query(db, "select epoch(ordered_at) from raw.orders")}
     assert instants == {datetime(2024, 2, 1, 10, tzinfo=timezone.utc).timestamp()}
 
 
@@ -172,10 +154,10 @@ def test_a_file_named_with_quotes_and_semicolons_loads_safely(tmp_path: Path) ->
     name = "o'; drop table raw.customers; --\".csv"
     write(data / "orders" / name, [ORDER_HEADER, GOOD_ORDER])
     db = tmp_path / "w.duckdb"
-    report = _load(data, db)
+    report = load(data, db)
     assert [f.status for f in report.files] == ["loaded", "loaded"]
-    assert _query(db, "select _source_file from raw.orders") == [(f"orders/{name}",)]
-    assert _query(db, "select count(*) from raw.customers") == [(3,)]
+    assert query(db, "select _source_file from raw.orders") == [(f"orders/{name}",)]
+    assert query(db, "select count(*) from raw.customers") == [(3,)]
 
 
 # --------------------------------------------------------------------------- a killed load
@@ -213,7 +195,7 @@ def test_any_timestamp_and_amount_round_trips(tmp_path_factory, moments, offsets
         expected[f"O{i}"] = (local.timestamp(), amount)
     data = raw_dir(tmp, rows)
     db = tmp / "w.duckdb"
-    _load(data, db)
+    load(data, db)
     got = {order: (epoch, amount) for order, epoch, amount in
-           _query(db, "select order_id, epoch(ordered_at), gross_amount from raw.orders")}
+           query(db, "select order_id, epoch(ordered_at), gross_amount from raw.orders")}
     assert got == expected

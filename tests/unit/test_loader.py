@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -14,8 +13,7 @@ from typer.testing import CliRunner
 from retention_warehouse.cli import app
 from retention_warehouse.config import DB_PATH_ENV
 from retention_warehouse.ingest.contract import ENTITIES
-from retention_warehouse.ingest.loader import load_directory
-from tests.support.raw_files import ORDER_HEADER, RESPONSE_HEADER, raw_dir, write
+from tests.support.raw_files import ORDER_HEADER, RESPONSE_HEADER, load, query, raw_dir, write
 
 runner = CliRunner()
 
@@ -47,16 +45,6 @@ EXPECTED_REJECTIONS = [
     (10, "refunded_amount", "refund larger than the amount paid"),
     (11, "ordered_at", "not a timestamp: 'not-a-time'"),
 ]
-
-
-def load(data_dir: Path, db_path: Path):
-    with duckdb.connect(str(db_path)) as con:
-        return load_directory(con, data_dir)
-
-
-def query(db_path: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(db_path), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 def test_bad_rows_are_quarantined_with_file_row_column_and_reason(tmp_path: Path) -> None:
