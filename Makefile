@@ -30,7 +30,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup setup-all build generate load dbt-build publish report docs cdnow bench test test-pytest lint clean \
+.PHONY: help setup setup-all build generate load dbt-build publish contract report docs cdnow bench test test-pytest lint clean \
 	postgres-server \
 	test-spark build-postgres build-spark
 
@@ -81,6 +81,10 @@ dbt-build: setup
 # Write-audit-publish: load and build in a work copy, run every test, then swap it in.
 publish: setup
 	$(BIN)/warehouse publish --data-dir $(DATA_DIR)
+
+# The raw contract as a dbt macro (macros/contract/raw_contract.sql), written from ingest/contract.py.
+contract: setup
+	$(BIN)/python -c 'from retention_warehouse.ingest.contract import CONTRACT_MACRO, dbt_contract_macro; open(CONTRACT_MACRO, "w").write(dbt_contract_macro())'
 
 report: setup
 	$(BIN)/warehouse report --html $(DASHBOARD)

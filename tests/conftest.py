@@ -24,6 +24,8 @@ from tests.support.warehouses import (
     BuiltWarehouse,
     EngineWarehouse,
     Warehouse,
+    CatalogueWarehouse,
+    build_catalogue,
     build_cdnow_sample,
     build_on_engine,
     dbt_build,
@@ -59,6 +61,14 @@ def loaded_warehouse(loaded_template: tuple[Path, LoadReport], tmp_path_factory:
     work = tmp_path_factory.mktemp("loaded")
     shutil.copyfile(folder / DB_NAME, work / DB_NAME)
     return work / DB_NAME
+
+
+@pytest.fixture(scope="session")
+def catalogue_warehouse(tmp_path_factory: pytest.TempPathFactory) -> CatalogueWarehouse:
+    """The bad-input catalogue landed and judged by the contract checks, once per session (read-only)."""
+    _, catalogue = build_once(tmp_path_factory, "catalogue", build_catalogue)
+    assert catalogue.build.ok, catalogue.build.failures
+    return catalogue
 
 
 @pytest.fixture(scope="session")

@@ -80,7 +80,7 @@ def test_raw_data_is_loaded_into_the_work_copy_and_carried_forward(project: Path
     published = tmp_path / "retention.duckdb"
     data = raw_dir(tmp_path)
     loaded = publish(project, published, data_dir=data)
-    assert loaded.published and loaded.load_report.totals()["rows_loaded"] == 3
+    assert loaded.published and loaded.load_report.totals()["rows_read"] == 3
     again = publish(project, published, data_dir=data)
     assert [f.status for f in again.load_report.files] == ["unchanged"], "the load audit came along in the copy"
     write(data / "customers" / "broken.csv", [CUSTOMER_HEADER, '"unterminated'])

@@ -22,6 +22,7 @@ from retention_warehouse.warehouse import dbt_runner
 from retention_warehouse.warehouse.build import BuildResult, build
 from retention_warehouse.warehouse.raw_export import export_raw
 from retention_warehouse.warehouse.targets import DuckDBWarehouse, QueryResult, connect
+from tests.support.contract_catalogue import Catalogue, write_catalogue
 
 SMALL_CUSTOMERS = 400
 SMALL_SEED = 7
@@ -139,6 +140,40 @@ def build_cdnow_sample(folder: Path) -> Build:
     with duckdb.connect(str(folder / DB_NAME)) as con:
         load_directory(con, folder / "raw")
     return dbt_build(folder, ("--vars", CDNOW_VARS), unit_tests=False)
+
+
+CHECKS_AND_STAGING = ["build", "--select", "+fct_rejected_rows", "+path:models/staging", "--exclude-resource-type",
+                      "unit_test", "--indirect-selection", "cautious"]
+"""The contract checks, the quarantine and the staging views, with their data tests: what the catalogue needs."""
+
+
+@dataclass
+class CatalogueWarehouse(Warehouse):
+    """The bad-input catalogue landed and judged by the contract checks (tests/support/contract_catalogue.py)."""
+
+    catalogue: Catalogue
+
+    def outcomes(self) -> list[tuple[str, str, int]]:
+        """(entity, row_outcome, rows) of every checked base model: where each raw row went."""
+        nodes = self.manifest()["nodes"].values()
+        checked = {node["name"]: self.manifest()["sources"][node["depends_on"]["nodes"][0]]["name"]
+                   for node in nodes if node["resource_type"] == "model" and node["name"].startswith("base_")
+                   and node["depends_on"]["nodes"] and node["depends_on"]["nodes"][0].startswith("source.")}
+        schema = {name: schema for schema, name in self.query(
+            "select table_schema, table_name from information_schema.tables where table_name like 'base\\_%' escape '\\'")}
+        return [row for model, entity in checked.items() for row in self.query(
+            f"select '{entity}', row_outcome, count(*) from {schema[model]}.{model} group by row_outcome")]
+
+
+def build_catalogue(folder: Path) -> CatalogueWarehouse:
+    """The catalogue written to folder/raw, landed in folder/retention.duckdb and judged there by dbt."""
+    catalogue = write_catalogue(folder / "raw")
+    with duckdb.connect(str(folder / DB_NAME)) as con:
+        load_directory(con, catalogue.data_dir)
+    started = time.perf_counter()
+    result = run_dbt(CHECKS_AND_STAGING, PROJECT_ROOT, folder / DB_NAME, folder)
+    build = Build(bool(result.success), failed_nodes(result), time.perf_counter() - started)
+    return CatalogueWarehouse(folder / DB_NAME, catalogue.data_dir, folder / "target", build, catalogue)
 
 
 # --------------------------------------------------------------------------- other engines

@@ -1,7 +1,8 @@
 with
 
 source as (
-    select * from {{ source('crm', 'campaign_assignments') }}
+    select * from {{ ref('base_crm__campaign_assignments_checked') }}
+    where row_outcome = 'staged'
 ),
 
 renamed as (
@@ -13,29 +14,15 @@ renamed as (
 
         -- strings
         lower(trim(arm)) as campaign_arm,
-        _source_file as source_file,
+        source_file,
 
         -- numerics
-        _source_row as source_row,
+        source_row,
 
         -- timestamps
         {{ utc_timestamp('assigned_at') }} as assigned_at,
-        {{ utc_timestamp('_loaded_at') }} as loaded_at
+        {{ utc_timestamp('loaded_at') }} as loaded_at
     from source
-),
-
-ranked as (
-    select
-        assignment_id,
-        customer_id,
-        campaign_id,
-        campaign_arm,
-        source_file,
-        source_row,
-        assigned_at,
-        loaded_at,
-        {{ latest_version_rank('assignment_id') }} as version_rank
-    from renamed
 ),
 
 final as (
@@ -48,8 +35,7 @@ final as (
         loaded_at,
         source_file,
         source_row
-    from ranked
-    where version_rank = 1
+    from renamed
 )
 
 select * from final

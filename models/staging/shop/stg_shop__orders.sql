@@ -1,7 +1,8 @@
 with
 
 source as (
-    select * from {{ source('shop', 'orders') }}
+    select * from {{ ref('base_shop__orders_checked') }}
+    where row_outcome = 'staged'
 ),
 
 renamed as (
@@ -13,13 +14,13 @@ renamed as (
         -- strings
         lower(status) as order_status,
         upper(currency) as currency_code,
-        _source_file as source_file,
+        source_file,
 
         -- numerics
         cast(gross_amount as decimal(18, 2)) as gross_amount,
         cast(coalesce(discount_amount, 0) as decimal(18, 2)) as discount_amount,
         cast(coalesce(refunded_amount, 0) as decimal(18, 2)) as refunded_amount,
-        _source_row as source_row,
+        source_row,
 
         -- dates
         promised_delivery_date,
@@ -28,28 +29,8 @@ renamed as (
         -- timestamps
         {{ utc_timestamp('ordered_at') }} as ordered_at,
         {{ utc_timestamp('coalesce(updated_at, ordered_at)') }} as updated_at,
-        {{ utc_timestamp('_loaded_at') }} as loaded_at
+        {{ utc_timestamp('loaded_at') }} as loaded_at
     from source
-),
-
-ranked as (
-    select
-        order_id,
-        customer_id,
-        order_status,
-        currency_code,
-        source_file,
-        gross_amount,
-        discount_amount,
-        refunded_amount,
-        source_row,
-        promised_delivery_date,
-        actual_delivery_date,
-        ordered_at,
-        updated_at,
-        loaded_at,
-        {{ latest_version_rank('order_id', 'updated_at') }} as version_rank
-    from renamed
 ),
 
 final as (
@@ -68,8 +49,7 @@ final as (
         loaded_at,
         source_file,
         source_row
-    from ranked
-    where version_rank = 1
+    from renamed
 )
 
 select * from final

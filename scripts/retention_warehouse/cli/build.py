@@ -12,6 +12,7 @@ import typer
 from retention_warehouse.cli.common import (DATA_PROBLEM, SERVER_TARGETS, USAGE_ERROR, ServerTarget, Target, Vars,
                                             built_warehouse, check_target, console, dbt_vars, fail, progress, table)
 from retention_warehouse.cli.data import load_report_table
+from retention_warehouse.warehouse.contract_checks import QUARANTINE
 from retention_warehouse.config import DB_PATH_ENV, PROJECT_ROOT, db_path
 from retention_warehouse.ingest.loader import FileError, discover_files
 from retention_warehouse.publish import PUBLISH_STRATEGIES
@@ -27,7 +28,10 @@ from retention_warehouse.warehouse.targets import MissingTableError, TargetError
 
 def _publish_summary(outcome: PublishOutcome) -> None:
     if outcome.load_report is not None:
-        console.print(load_report_table(outcome.load_report, f"Loaded into the work copy {outcome.work_path}"))
+        console.print(load_report_table(outcome.load_report, f"Loaded into the work copy {outcome.work_path}",
+                                        outcome.verdicts or None))
+        if any(v.rows_rejected for v in outcome.verdicts.values()):
+            console.print(f"rejected rows are in {QUARANTINE} (file, row, column, reason)")
     if outcome.failures:
         console.print(f"[red]build {outcome.build_id} failed:[/red] {len(outcome.failures)} node(s) did not pass")
         for f in outcome.failures:
@@ -126,9 +130,9 @@ def grant_bi_command() -> None:
 def export_raw_command(target: ServerTarget = "postgres") -> None:
     """Copy the loaded raw.* tables from the DuckDB file to a PostgreSQL or Spark target.
 
-    Load (and its validation and quarantine) always runs into the DuckDB file at $WAREHOUSE_DB_PATH;
-    this replaces the target's raw tables with those rows, column types and all, rejected rows and
-    audits included. Then `warehouse build --target TARGET`.
+    For trying a target on files loaded locally into $WAREHOUSE_DB_PATH: replaces the target's raw
+    tables with the landed rows and the audits; the build there checks them against the contract.
+    Raw tables already in the target need no copy. Then `warehouse build --target TARGET`.
     """
     check_target(target, SERVER_TARGETS)
     path = built_warehouse(f"run `warehouse load` first (set {DB_PATH_ENV} to move it)")

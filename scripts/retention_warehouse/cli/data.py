@@ -1,8 +1,9 @@
-"""Raw data commands: generate and import-cdnow write raw files; load and validate check them against the contract."""
+"""Raw data commands: generate and import-cdnow write raw files; load lands them, load and validate check them."""
 
 from __future__ import annotations
 
 import json
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
@@ -12,10 +13,12 @@ import typer
 
 from retention_warehouse.cli.common import (DATA_PROBLEM, USAGE_ERROR, DataDir, OutputFormat, check_format, console,
                                             fail, progress, table, yes_no)
-from retention_warehouse.config import DB_PATH_ENV, DEFAULT_DATA_DIR, db_path
+from retention_warehouse.config import DB_PATH_ENV, DEFAULT_DATA_DIR, PROJECT_ROOT, db_path
 from retention_warehouse.demo.cdnow import CdnowError, import_cdnow
 from retention_warehouse.demo.generator import GeneratorConfig, customers_for_orders, generate
 from retention_warehouse.ingest.loader import FileError, FileResult, LoadReport, discover_files, load_directory
+from retention_warehouse.warehouse.contract_checks import (QUARANTINE, ChecksFailed, FileVerdict, file_verdicts,
+                                                           run_checks)
 
 
 def generate_command(
@@ -53,26 +56,33 @@ def generate_command(
     console.print(rows)
 
 
-def load_report_table(report: LoadReport, title: str):
-    """Per file: status, rows read, loaded and rejected, and why a file failed."""
-    files = table(title, ("file", "status", "read", "loaded", "rejected", "note"), right=("read", "loaded", "rejected"))
+def load_report_table(report: LoadReport, title: str, verdicts: dict[str, FileVerdict] | None = None):
+    """Per file: status, rows read and, once the checks ran, passed and rejected; why a file failed."""
+    columns = ("file", "status", "read", *(("passed", "rejected") if verdicts is not None else ()), "note")
+    files = table(title, columns, right=("read", "passed", "rejected"))
     for f in report.files:
         note = f.error or (f"ignored columns: {', '.join(f.ignored_columns)}" if f.ignored_columns else "")
-        style = "red" if f.status == "failed" else ("yellow" if f.rows_rejected else "")
-        files.add_row(f.path, f.status, f"{f.rows_read:,}", f"{f.rows_loaded:,}", f"{f.rows_rejected:,}", note,
-                      style=style)
+        verdict = (verdicts or {}).get(f.path)
+        counts = () if verdicts is None else (
+            (f"{verdict.rows_passed:,}", f"{verdict.rows_rejected:,}") if verdict else ("", ""))
+        style = "red" if f.status == "failed" else ("yellow" if verdict and verdict.rows_rejected else "")
+        files.add_row(f.path, f.status, f"{f.rows_read:,}", *counts, note, style=style)
+    for gone in report.missing:
+        files.add_row(gone.path, "gone", f"{gone.rows:,}", *(("", "") if verdicts is not None else ()),
+                      "rows removed" if gone.removed else "loaded before, not in the folder now: its rows are "
+                      "still in raw (--remove-missing removes them)", style="yellow")
     return files
 
 
-def _rejections_table(report: LoadReport, limit: int):
+def _rejections_table(verdicts: dict[str, FileVerdict], limit: int):
     rejections = table(f"First rejected rows (up to {limit} per file)", ("file", "row", "column", "reason"))
-    for f in report.files:
-        for r in f.sample_rejections[:limit]:
+    for verdict in verdicts.values():
+        for r in verdict.first_failures[:limit]:
             rejections.add_row(r.source_file, str(r.source_row), r.column_name, r.reason)
     return rejections
 
 
-def _run_load(con: duckdb.DuckDBPyConnection, data_dir: Path, verb: str) -> LoadReport:
+def _run_load(con: duckdb.DuckDBPyConnection, data_dir: Path, verb: str, remove_missing: bool = False) -> LoadReport:
     try:
         files = discover_files(data_dir)
     except FileError as exc:
@@ -85,30 +95,81 @@ def _run_load(con: duckdb.DuckDBPyConnection, data_dir: Path, verb: str) -> Load
             if result.status == "failed":
                 bar.console.print(f"[red]error:[/red] {data_dir / result.path}: {result.error}")
 
-        return load_directory(con, data_dir, on_file=advance, files=files)
+        try:
+            return load_directory(con, data_dir, on_file=advance, files=files, remove_missing=remove_missing)
+        except FileError as exc:
+            fail(exc)
+
+
+def _check(path: Path, target_path: Path, log_path: Path, limit: int) -> dict[str, FileVerdict]:
+    """Run the contract checks (dbt) on the DuckDB file and read their verdict per file."""
+    with console.status("checking rows against the contract (dbt)"):
+        try:
+            run_checks(path, project_dir=PROJECT_ROOT, target_path=target_path, log_path=log_path)
+        except ChecksFailed as exc:
+            fail(exc)
+    with duckdb.connect(str(path), read_only=True) as con:
+        return file_verdicts(lambda sql: con.execute(sql).fetchall(), limit)
+
+
+def totals_of(report: LoadReport, verdicts: dict[str, FileVerdict]) -> dict[str, int]:
+    """Files and rows of a checked load: rows read = passed (loaded) + rejected, per the checks."""
+    rejected = sum(verdicts[f.path].rows_rejected for f in report.files if f.path in verdicts)
+    read = sum(f.rows_read for f in report.files if f.status != "failed")
+    return {"files": len(report.files), "files_failed": len(report.failed), "rows_read": read,
+            "rows_loaded": read - rejected, "rows_rejected": rejected}
 
 
 def load_command(
     data_dir: DataDir = DEFAULT_DATA_DIR,
     strict: Annotated[bool, typer.Option(help="Exit 1 when any row was rejected, not only on file errors.")] = False,
+    check: Annotated[bool, typer.Option(help="Run the contract checks (dbt) after loading and report them.")] = True,
+    remove_missing: Annotated[bool, typer.Option(
+        help="Remove the rows of files loaded from this folder before that are gone from it now.")] = False,
+    limit: Annotated[int, typer.Option(min=1, help="Rejected rows to show per file.")] = 10,
+    target_path: Annotated[Path, typer.Option(help="dbt target folder of the checks' run.")] = PROJECT_ROOT / "target",
 ) -> None:
-    """Validate raw files and load them into the `raw` schema of the warehouse file.
+    """Land raw files in the `raw` schema of the warehouse file, then check every row against the contract.
 
-    Rejected rows go to raw.<entity>_rejected with file, row, column and reason. A file
-    that cannot be read as a whole is rolled back and named; the exit code is then 1.
+    Files land as they are (landing tables raw.<entity>); the checks (dbt models, the same on every
+    engine) quarantine bad rows into marts.fct_rejected_rows with file, row, column and reason. A file
+    that cannot be read as a whole is rolled back and named; the exit code is then 1. Files loaded from
+    this folder before and gone now are reported (their rows stay unless --remove-missing).
     """
     path = db_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(path)) as con:
-        report = _run_load(con, data_dir, "loaded")
-    console.print(load_report_table(report, f"Loaded {data_dir} into {path} (set {DB_PATH_ENV} to move it)"))
-    totals = report.totals()
-    console.print(
-        f"rows read {totals['rows_read']:,} = loaded {totals['rows_loaded']:,} + rejected {totals['rows_rejected']:,}"
-        " (rejected rows are in raw.<entity>_rejected)"
-    )
-    if report.failed or (strict and report.rows_rejected):
+        report = _run_load(con, data_dir, "loaded", remove_missing)
+    verdicts = _check(path, target_path, PROJECT_ROOT / "logs", limit) if check else None
+    console.print(load_report_table(report, f"Loaded {data_dir} into {path} (set {DB_PATH_ENV} to move it)", verdicts))
+    if verdicts is None:
+        console.print(f"rows read {report.totals()['rows_read']:,}; not checked (--no-check): "
+                      "`warehouse build` or `dbt build` checks them")
+    else:
+        totals = totals_of(report, verdicts)
+        console.print(f"rows read {totals['rows_read']:,} = loaded {totals['rows_loaded']:,} + rejected "
+                      f"{totals['rows_rejected']:,} (rejected rows are in {QUARANTINE})")
+        if totals["rows_rejected"]:
+            console.print(_rejections_table(verdicts, limit))
+    rejected = verdicts is not None and any(v.rows_rejected for v in verdicts.values())
+    if report.failed or (strict and rejected):
         raise typer.Exit(DATA_PROBLEM)
+
+
+def validation_json(report: LoadReport, verdicts: dict[str, FileVerdict], limit: int) -> list[dict[str, object]]:
+    """Per file, what `warehouse validate --format json` reports: verdict, counts, the first failures."""
+    files: list[dict[str, object]] = []
+    for f in report.files:
+        verdict = verdicts.get(f.path)
+        files.append({
+            "path": f.path, "entity": f.entity, "status": "failed" if f.status == "failed" else "checked",
+            "rows_read": f.rows_read, "rows_passed": verdict.rows_passed if verdict else 0,
+            "rows_failed": verdict.rows_rejected if verdict else 0,
+            "error": f.error, "ignored_columns": list(f.ignored_columns),
+            "first_failures": [{"row": r.source_row, "column": r.column_name, "reason": r.reason}
+                               for r in (verdict.first_failures[:limit] if verdict else [])],
+        })
+    return files
 
 
 def validate_command(
@@ -118,19 +179,25 @@ def validate_command(
 ) -> None:
     """Check raw files against the contract without loading anything (a dry run of `load`).
 
-    Exit code 1 when any file cannot be read or any row would be rejected.
+    The files land in a scratch DuckDB file and the contract checks (the dbt models every build runs)
+    judge them there, so a dry run and a build cannot disagree. Exit code 1 when any file cannot be
+    read or any row would be rejected.
     """
     check_format(output_format)
-    with duckdb.connect(":memory:") as con:
-        report = _run_load(con, data_dir, "checked")
+    with tempfile.TemporaryDirectory(prefix="warehouse-validate-") as scratch:
+        path = Path(scratch) / "validate.duckdb"
+        with duckdb.connect(str(path)) as con:
+            report = _run_load(con, data_dir, "checked")
+        verdicts = _check(path, PROJECT_ROOT / "target" / "validate", Path(scratch) / "logs", limit)
+    totals = totals_of(report, verdicts)
     if output_format == "json":
-        typer.echo(json.dumps({"data_dir": str(data_dir), "totals": report.totals(),
-                               "files": report.validation_json(limit)}, indent=2))
+        typer.echo(json.dumps({"data_dir": str(data_dir), "totals": totals,
+                               "files": validation_json(report, verdicts, limit)}, indent=2))
     else:
-        console.print(load_report_table(report, f"Validated {data_dir} (nothing loaded)"))
-        if report.rows_rejected:
-            console.print(_rejections_table(report, limit))
-    if report.failed or report.rows_rejected:
+        console.print(load_report_table(report, f"Validated {data_dir} (nothing loaded)", verdicts))
+        if totals["rows_rejected"]:
+            console.print(_rejections_table(verdicts, limit))
+    if report.failed or totals["rows_rejected"]:
         raise typer.Exit(DATA_PROBLEM)
 
 

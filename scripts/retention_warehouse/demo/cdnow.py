@@ -251,8 +251,9 @@ def import_cdnow(out_dir: Path, sample: bool = False, wheel: Path | None = None,
         raise CdnowError(f"dollars do not reconcile: source {result.source_dollars}, orders {result.order_dollars}")
     name = "cdnow-sample" if sample else "cdnow"
     files = [out_dir / "customers" / f"customers-{name}.csv", out_dir / "orders" / f"orders-{name}.csv"]
-    customer_columns = [c.name for c in CUSTOMERS.columns if not c.optional_in_file]
-    order_columns = [c.name for c in ORDERS.columns if not c.optional_in_file]
+    # Every contract column but updated_at: CDNOW has one version of each row.
+    customer_columns = [c.name for c in CUSTOMERS.columns if c.name != "updated_at"]
+    order_columns = [c.name for c in ORDERS.columns if c.name != "updated_at"]
     _write_csv(files[0], customer_columns, customers)
     _write_csv(files[1], order_columns, orders)
     audit_path = out_dir / IMPORT_AUDIT_FILE

@@ -10,7 +10,7 @@ campaigns assign customers who lapse to a treatment or a control arm; a campaign
 brings some treated customers back and lowers their dropout afterwards. Seasonality peaks in
 December; some lapsed customers come back; guest accounts share an email; some orders arrive late
 or change status in a later file; and a small manual-upload CSV per entity carries deliberately bad
-rows for the loader to quarantine.
+rows for the contract checks to quarantine.
 
 Tickets and campaigns draw from random streams of their own (seeded by seed, chunk and stream number)
 and act without changing a draw of the original stream: a customer who quits after an ignored
@@ -678,7 +678,7 @@ def write_bad_rows(config: GeneratorConfig, out_dir: Path, samples: dict[str, di
     """Per entity, a manual-upload CSV of valid-looking rows each with one deliberate defect.
 
     Ids are new (prefixed 'X'), so a defect never hides a generated row. '__duplicate__'
-    writes a valid row twice: the loader keeps the first and rejects the second.
+    writes a valid row twice: the checks keep the first and quarantine the second.
     """
     counts = {}
     for entity, defects in ((CUSTOMERS, BAD_CUSTOMER_DEFECTS), (ORDERS, BAD_ORDER_DEFECTS),

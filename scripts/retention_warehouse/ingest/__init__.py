@@ -1,1 +1,1 @@
-"""Raw files into the warehouse: the raw data contract and the loader that checks files against it."""
+"""Raw files into the warehouse: the raw data contract and the ingestion that lands files as they are."""

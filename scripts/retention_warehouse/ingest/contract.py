@@ -2,13 +2,13 @@
 
 The loader, the validator, the generator and docs/data-contract.md all read this module, so the
 contract is written once. Allowed statuses and currencies come from the dbt seeds that
-the marts use, so a value the loader accepts is a value the models know.
+the marts use, so a value the checks accept is a value the models know.
 """
 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
@@ -22,6 +22,9 @@ MAX_AMOUNT = 1_000_000
 EARLIEST_TIMESTAMP = "1990-01-01"
 """Timestamps before this are rejected as implausible."""
 
+MAX_ID_LENGTH = 64
+"""An identifier longer than this is rejected."""
+
 
 @dataclass(frozen=True)
 class Column:
@@ -29,9 +32,8 @@ class Column:
     kind: Kind
     description: str
     required: bool = True
-    """A value must be present (not null, not blank)."""
-    optional_in_file: bool = False
-    """The column may be missing from a file; it is then loaded as null."""
+    """A value must be present (not null, not blank). A column that is not required may also be missing
+    from a file (or from a table an EL tool loaded); it then lands as null."""
     allowed_seed: tuple[str, str] | None = None
     """For enums: (seed file, column) listing the accepted values."""
 
@@ -49,12 +51,10 @@ class Entity:
     description: str
     customer_must_exist: bool = False
     """Rows whose customer_id is not a loaded customer are rejected."""
-    extra_checks: tuple[tuple[str, str, str], ...] = field(default=())
-    """(column, SQL condition that is true for a bad row, reason) over typed values."""
 
     @property
     def required_in_file(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.columns if not c.optional_in_file)
+        return tuple(c.name for c in self.columns if c.required)
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -79,8 +79,7 @@ CUSTOMERS = Entity(
         Column("country", "string", "ISO 3166-1 alpha-2 country code.", required=False),
         Column("acquisition_channel", "string", "Marketing channel that brought the customer.", required=False),
         Column(
-            "updated_at", "timestamp", "When this version of the row was written; the latest wins.",
-            required=False, optional_in_file=True,
+            "updated_at", "timestamp", "When this version of the row was written; the latest wins.", required=False,
         ),
     ),
 )
@@ -102,21 +101,7 @@ ORDERS = Entity(
         Column("promised_delivery_date", "date", "Delivery date promised at checkout.", required=False),
         Column("actual_delivery_date", "date", "Date the order was delivered; blank if not delivered.", required=False),
         Column(
-            "updated_at", "timestamp", "When this version of the row was written; the latest wins.",
-            required=False, optional_in_file=True,
-        ),
-    ),
-    extra_checks=(
-        ("discount_amount", "coalesce(discount_amount, 0) > gross_amount", "discount larger than gross amount"),
-        (
-            "refunded_amount",
-            "coalesce(refunded_amount, 0) > gross_amount - coalesce(discount_amount, 0)",
-            "refund larger than the amount paid (gross - discount)",
-        ),
-        (
-            "actual_delivery_date",
-            "actual_delivery_date < cast(ordered_at as date) - 1",
-            "delivered before the order was placed",
+            "updated_at", "timestamp", "When this version of the row was written; the latest wins.", required=False,
         ),
     ),
 )
@@ -129,7 +114,7 @@ SURVEY_RESPONSES = Entity(
         Column("response_id", "id", "Response identifier."),
         Column("customer_id", "id", "The customer, when the survey tool knows it; may be blank.", required=False),
         Column("email", "email", "Email the respondent gave, used to match when customer_id is blank.", required=False),
-        Column("survey_id", "string", "Which survey was answered.", required=False, optional_in_file=True),
+        Column("survey_id", "string", "Which survey was answered.", required=False),
         Column("responded_at", "timestamp", "When the answer was given; ISO 8601 with offset, or UTC."),
         Column("score", "score", "Likelihood to recommend, a whole number from 0 to 10."),
         Column("comment", "string", "Free-text comment.", required=False),
@@ -153,13 +138,8 @@ SUPPORT_TICKETS = Entity(
         Column("resolved_at", "timestamp", "When the ticket was resolved; blank while open.", required=False),
         Column("category", "enum", "What the ticket is about.", allowed_seed=("ticket_categories", "ticket_category")),
         Column(
-            "updated_at", "timestamp", "When this version of the row was written; the latest wins.",
-            required=False, optional_in_file=True,
+            "updated_at", "timestamp", "When this version of the row was written; the latest wins.", required=False,
         ),
-    ),
-    extra_checks=(
-        ("first_response_at", "first_response_at < opened_at", "first response before the ticket was opened"),
-        ("resolved_at", "resolved_at < opened_at", "resolved before the ticket was opened"),
     ),
 )
 
@@ -186,6 +166,46 @@ ENTITY_BY_NAME = {entity.name: entity for entity in ENTITIES}
 FILE_SUFFIXES = {".csv": "csv", ".parquet": "parquet"}
 
 
+CONTRACT_MACRO = "macros/contract/raw_contract.sql"
+"""The contract as a dbt macro, for the check models: written by `dbt_contract_macro`, kept in step by a test."""
+
+
+def dbt_contract_macro() -> str:
+    """The text of macros/contract/raw_contract.sql: `raw_contract()` returns every entity's columns as dbt sees them."""
+    lines = [
+        "{#-",
+        "    GENERATED from scripts/retention_warehouse/ingest/contract.py (the one place the raw contract is",
+        "    written) by `make contract`; tests/unit/test_contract.py fails when the two differ.",
+        "    raw_contract()[entity] = {primary_key, customer_must_exist, columns: [{name, kind, required,",
+        "    allowed_seed, allowed_column, case}]}: an enum's values are those of a seed column, compared",
+        "    after upper- or lower-casing as the seed spells them. The check models (contract_checked) read it.",
+        "-#}",
+        "{% macro raw_contract() -%}",
+        "{{ return({",
+    ]
+    for entity in ENTITIES:
+        lines.append(f"    '{entity.name}': {{")
+        lines.append(f"        'primary_key': '{entity.primary_key}',")
+        lines.append(f"        'customer_must_exist': {str(entity.customer_must_exist).lower()},")
+        lines.append("        'columns': [")
+        for c in entity.columns:
+            seed, column = c.allowed_seed or (None, None)
+            values = c.allowed_values()
+            case = "upper" if values and all(v.isupper() for v in values) else "lower"
+            allowed = (f"'allowed_seed': '{seed}', 'allowed_column': '{column}', 'case': '{case}'" if seed else
+                       "'allowed_seed': none, 'allowed_column': none, 'case': none")
+            lines.append(f"            {{'name': '{c.name}', 'kind': '{c.kind}', 'required': {str(c.required).lower()}, "
+                         f"{allowed}}},")
+        lines.append("        ],")
+        lines.append("    },")
+    lines += ["}) }}", "{%- endmacro %}", "",
+              "{% macro raw_contract_limits() -%}",
+              f"{{{{ return({{'max_amount': {MAX_AMOUNT}, 'earliest_timestamp': '{EARLIEST_TIMESTAMP}', "
+              f"'max_id_length': {MAX_ID_LENGTH}}}) }}}}",
+              "{%- endmacro %}", ""]
+    return "\n".join(lines)
+
+
 def markdown_tables() -> str:
     """The contract as Markdown tables, as docs/data-contract.md shows it (a test keeps the two in step)."""
     kinds = {"id": "text id", "string": "text", "email": "email", "timestamp": "timestamp", "date": "date",
@@ -196,7 +216,7 @@ def markdown_tables() -> str:
                   "| column | type | required | notes |", "|---|---|---|---|"]
         for c in entity.columns:
             required = "yes" if c.required else "no"
-            if c.optional_in_file:
+            if not c.required:
                 required += " (column may be absent)"
             notes = c.description
             if c.allowed_values():

@@ -1,12 +1,16 @@
-"""Validate raw files against the contract and load them into the `raw` schema.
+"""Ingestion: raw files into the landing tables of the `raw` schema, as they are.
 
-Every row read ends up either in `raw.<entity>` or in `raw.<entity>_rejected` (with file,
-row, column, reason and the row as it was read), and `raw.load_audit` records per file
-rows read = rows loaded + rows rejected. Each file loads in one transaction; a file that
-cannot be read as a whole raises `FileError` and leaves nothing behind.
+Every row of a file lands in `raw.<entity>` once, every contract column as the text that was read
+(a Parquet value as DuckDB's text of it; an optional column the file lacks as null), with the file,
+its row number, its sha256 and the load time. Which rows are valid is decided in dbt, by the contract
+check models (models/staging/<source>/base/), on every engine alike; nothing here checks a row.
 
-`validate` runs the same code against an in-memory database, so a dry run and a load can
-never disagree.
+What stays here are the file-level problems, found before a row lands: a file that cannot be read, is
+empty, lacks a required column or was written with another delimiter fails as a whole (`FileError`)
+and leaves nothing behind. Each file loads in one transaction; `raw.load_audit` records per file the
+rows read, so raw rows reconcile with the files. Loading the same content again is a no-op (by
+sha256), a changed file replaces its earlier rows, and a file that was loaded from this folder before
+and is gone today is reported by every load (`LoadReport.missing`), its rows removed only on request.
 """
 
 from __future__ import annotations
@@ -20,18 +24,11 @@ from pathlib import Path
 import duckdb
 
 from retention_warehouse.config import RAW_SCHEMA
-from retention_warehouse.sql import quote_identifier, quote_literal
-from retention_warehouse.ingest.contract import (
-    EARLIEST_TIMESTAMP,
-    ENTITIES,
-    FILE_SUFFIXES,
-    MAX_AMOUNT,
-    Column,
-    Entity,
-)
+from retention_warehouse.ingest.contract import ENTITIES, ENTITY_BY_NAME, FILE_SUFFIXES, Column, Entity
+from retention_warehouse.sql import quote_identifier
 
-SAMPLE_LIMIT = 20
-"""How many rejected rows a report keeps per file for display."""
+OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+"""Delimiters a CSV export is often written with; the contract's files are comma-separated."""
 
 
 class FileError(Exception):
@@ -44,14 +41,6 @@ class FileError(Exception):
 
 
 @dataclass
-class RejectedRow:
-    source_file: str
-    source_row: int
-    column_name: str
-    reason: str
-
-
-@dataclass
 class FileResult:
     """What happened to one file."""
 
@@ -61,160 +50,47 @@ class FileResult:
     status: str
     """loaded, unchanged (same content already loaded), replaced, or failed."""
     rows_read: int = 0
-    rows_loaded: int = 0
-    rows_rejected: int = 0
     ignored_columns: tuple[str, ...] = ()
     error: str | None = None
-    sample_rejections: list[RejectedRow] = field(default_factory=list)
 
-    def reconciles(self) -> bool:
-        return self.rows_read == self.rows_loaded + self.rows_rejected
+
+@dataclass(frozen=True)
+class MissingFile:
+    """A file loaded from this folder before that is not there any more."""
+
+    path: str
+    entity: str
+    rows: int
+    removed: bool
+    """Its rows were removed by this load (`remove_missing`); else they are still in raw."""
 
 
 @dataclass
 class LoadReport:
     files: list[FileResult] = field(default_factory=list)
+    missing: list[MissingFile] = field(default_factory=list)
 
     @property
     def failed(self) -> list[FileResult]:
         return [f for f in self.files if f.status == "failed"]
-
-    @property
-    def rows_rejected(self) -> int:
-        return sum(f.rows_rejected for f in self.files)
 
     def totals(self) -> dict[str, int]:
         return {
             "files": len(self.files),
             "files_failed": len(self.failed),
             "rows_read": sum(f.rows_read for f in self.files),
-            "rows_loaded": sum(f.rows_loaded for f in self.files),
-            "rows_rejected": self.rows_rejected,
+            "files_missing": len(self.missing),
         }
 
-    def validation_json(self, limit: int) -> list[dict[str, object]]:
-        """Per file, what `warehouse validate --format json` reports: verdict, counts, the first failures."""
-        return [
-            {
-                "path": f.path, "entity": f.entity, "status": "failed" if f.status == "failed" else "checked",
-                "rows_read": f.rows_read, "rows_passed": f.rows_loaded, "rows_failed": f.rows_rejected,
-                "error": f.error, "ignored_columns": list(f.ignored_columns),
-                "first_failures": [
-                    {"row": r.source_row, "column": r.column_name, "reason": r.reason}
-                    for r in f.sample_rejections[:limit]
-                ],
-            }
-            for f in self.files
-        ]
+
+# --------------------------------------------------------------------------- tables
+
+METADATA_COLUMNS = ("_source_file", "_source_row", "_file_sha256", "_loaded_at")
+"""The columns ingestion adds to every landing row (an EL tool's table may have none of them)."""
 
 
-# --------------------------------------------------------------------------- SQL text
-
-SQL_TYPES = {
-    "id": "varchar",
-    "string": "varchar",
-    "email": "varchar",
-    "enum": "varchar",
-    "timestamp": "timestamptz",
-    "date": "date",
-    "money": "decimal(18, 2)",
-    "score": "integer",
-}
-
-
-def raw_text(column: Column) -> str:
-    """The value as read, as trimmed text ('' for null)."""
-    return f"coalesce(trim(cast(src.{quote_identifier(column.name)} as varchar)), '')"
-
-
-def typed_value(column: Column) -> str:
-    """SQL converting the source value to the contract type (null when it does not convert)."""
-    text = f"nullif({raw_text(column)}, '')"
-    if column.kind == "enum":
-        values = column.allowed_values()
-        # Normalise case the way the seed spells its values (currencies upper, statuses lower).
-        return f"upper({text})" if values and all(v.isupper() for v in values) else f"lower({text})"
-    if column.kind in ("id", "string", "email"):
-        return text
-    if column.kind == "score":
-        return f"try_cast(try_cast({text} as double) as integer)"
-    return f"try_cast({text} as {SQL_TYPES[column.kind]})"
-
-
-def column_checks(column: Column) -> list[tuple[str, str]]:
-    """(condition true for a bad row, reason SQL) for one column, in the order they apply.
-
-    Conditions see `_raw_<name>` (text as read) and `<name>` (typed value).
-    """
-    raw = f"_raw_{column.name}"
-    typed = quote_identifier(column.name)
-    present = f"{raw} <> ''"
-    shown = f"'''' || left({raw}, 80) || ''''"
-    checks: list[tuple[str, str]] = []
-    if column.required:
-        checks.append((f"{raw} = ''", "'missing required value'"))
-    if column.kind == "timestamp":
-        checks += [
-            (f"{present} and {typed} is null", f"'not a timestamp: ' || {shown}"),
-            (f"{typed} > _load_started_at", f"'timestamp in the future: ' || {shown}"),
-            (f"{typed} < timestamptz '{EARLIEST_TIMESTAMP}'", f"'timestamp before {EARLIEST_TIMESTAMP}: ' || {shown}"),
-        ]
-    elif column.kind == "date":
-        checks.append((f"{present} and {typed} is null", f"'not a date: ' || {shown}"))
-    elif column.kind == "money":
-        exact = f"try_cast({raw} as decimal(38, 10))"
-        checks += [
-            (f"{present} and {exact} is null", f"'not a number: ' || {shown}"),
-            (f"{exact} is not null and {exact} <> {typed}", f"'more than 2 decimal places: ' || {shown}"),
-            (f"{typed} < 0", f"'negative amount: ' || {shown}"),
-            (f"{typed} > {MAX_AMOUNT}", f"'absurd amount (over {MAX_AMOUNT:,}): ' || {shown}"),
-        ]
-    elif column.kind == "score":
-        number = f"try_cast({raw} as double)"
-        checks += [
-            (f"{present} and {number} is null", f"'not a number: ' || {shown}"),
-            (f"{number} <> floor({number})", f"'not a whole number: ' || {shown}"),
-            (f"{number} < 0 or {number} > 10", f"'score outside 0-10: ' || {shown}"),
-        ]
-    elif column.kind == "enum":
-        allowed = ", ".join(quote_literal(v) for v in column.allowed_values())
-        checks.append(
-            (
-                f"{present} and {typed} not in ({allowed})",
-                f"'unknown value ' || {shown} || ' (allowed: {', '.join(column.allowed_values())})'",
-            )
-        )
-    elif column.kind == "email":
-        checks.append(
-            (
-                f"{present} and not regexp_full_match({raw}, '[^@\\s]+@[^@\\s]+\\.[^@\\s]+')",
-                f"'not an email address: ' || {shown}",
-            )
-        )
-    elif column.kind == "id":
-        checks.append((f"length({raw}) > 64", f"'identifier longer than 64 characters: ' || {shown}"))
-    return [(f"({condition})", reason) for condition, reason in checks]
-
-
-def row_checks(entity: Entity) -> list[tuple[str, str, str]]:
-    """Every check of an entity as (column, condition, reason SQL), in the order they apply."""
-    checks = [(c.name, cond, reason) for c in entity.columns for cond, reason in column_checks(c)]
-    if entity.customer_must_exist:
-        checks.append(
-            (
-                "customer_id",
-                "(_raw_customer_id <> '' and not _customer_is_known)",
-                "'unknown customer: ' || '''' || left(_raw_customer_id, 80) || ''''",
-            )
-        )
-    checks += [(col, f"({cond})", quote_literal(reason)) for col, cond, reason in entity.extra_checks]
-    return checks
-
-
-def raw_table_ddl(entity: Entity) -> str:
-    columns = ",\n    ".join(
-        f"{quote_identifier(c.name)} {SQL_TYPES[c.kind]}" for c in entity.columns
-    )
+def landing_table_ddl(entity: Entity) -> str:
+    columns = ",\n    ".join(f"{quote_identifier(c.name)} varchar" for c in entity.columns)
     return f"""
 create table if not exists {RAW_SCHEMA}.{entity.name} (
     {columns},
@@ -225,28 +101,14 @@ create table if not exists {RAW_SCHEMA}.{entity.name} (
 )"""
 
 
-def rejected_table_ddl(entity: Entity) -> str:
-    return f"""
-create table if not exists {RAW_SCHEMA}.{entity.name}_rejected (
-    _source_file varchar not null,
-    _source_row bigint not null,
-    column_name varchar not null,
-    reason varchar not null,
-    raw_record varchar not null,
-    _file_sha256 varchar not null,
-    _loaded_at timestamptz not null
-)"""
-
-
 AUDIT_DDL = f"""
 create table if not exists {RAW_SCHEMA}.load_audit (
     file_path varchar primary key,
+    data_dir varchar not null,
     file_sha256 varchar not null,
     entity varchar not null,
     file_format varchar not null,
     rows_read bigint not null,
-    rows_loaded bigint not null,
-    rows_rejected bigint not null,
     ignored_columns varchar not null,
     loaded_at timestamptz not null
 )"""
@@ -266,14 +128,25 @@ create table if not exists {RAW_SCHEMA}.import_audit (
 )"""
 
 
+def _check_layout(con: duckdb.DuckDBPyConnection) -> None:
+    """Refuse a warehouse file whose raw tables an earlier version (which checked rows itself) wrote."""
+    old = con.execute(
+        "select table_name from information_schema.tables where table_schema = ? and table_name like '%\\_rejected'"
+        " escape '\\' limit 1", [RAW_SCHEMA]).fetchone()
+    if old is not None:
+        raise FileError(Path(RAW_SCHEMA), f"{RAW_SCHEMA}.{old[0]} is from an earlier version of the loader, which "
+                        "checked rows itself; load into a new warehouse file (delete this one, or set "
+                        "WAREHOUSE_DB_PATH) and load the files again")
+
+
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("set TimeZone = 'UTC'")
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    _check_layout(con)
     con.execute(AUDIT_DDL)
     con.execute(IMPORT_AUDIT_DDL)
     for entity in ENTITIES:
-        con.execute(raw_table_ddl(entity))
-        con.execute(rejected_table_ddl(entity))
+        con.execute(landing_table_ddl(entity))
 
 
 # --------------------------------------------------------------------------- files
@@ -305,17 +178,22 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_source(con: duckdb.DuckDBPyConnection, path: Path) -> str:
-    """Materialise a file as temp table `_src`; return its format.
-
-    DuckDB keeps insertion order on create-table-as (preserve_insertion_order), so rowids are
-    consecutive in file order: the n-th data row (after the header) gets source row n.
-    """
+def file_format_of(path: Path) -> str:
     file_format = FILE_SUFFIXES.get(path.suffix.lower())
     if file_format is None:
         raise FileError(path, f"unsupported file type '{path.suffix}'; expected one of {sorted(FILE_SUFFIXES)}")
     if path.stat().st_size == 0:
         raise FileError(path, "file is empty (not even a header row)")
+    return file_format
+
+
+def read_source(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    """Materialise a file as temp table `_src`, every column as read; return its format.
+
+    DuckDB keeps insertion order on create-table-as (preserve_insertion_order), so rowids are
+    consecutive in file order: the n-th data row (after the header) gets source row n.
+    """
+    file_format = file_format_of(path)
     if file_format == "csv":
         reader = (
             "read_csv(?, header = true, all_varchar = true, delim = ',', quote = '\"', "
@@ -335,11 +213,24 @@ def source_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [row[0] for row in con.execute("select column_name from (describe _src)").fetchall()]
 
 
+def other_delimiter(found: list[str]) -> str | None:
+    """The name of another delimiter the header was written with, when it reads as one column."""
+    if len(found) != 1:
+        return None
+    counts = {name: found[0].count(char) for char, name in OTHER_DELIMITERS.items()}
+    best = max(counts, key=lambda name: counts[name])
+    return best if counts[best] > 0 else None
+
+
 def check_columns(path: Path, entity: Entity, found: list[str]) -> tuple[str, ...]:
-    """Raise FileError for missing required columns; return columns the contract does not know."""
+    """Raise FileError for a wrong delimiter or missing required columns; return columns the contract does not know."""
     lowered = [name.strip().lower() for name in found]
     missing = [name for name in entity.required_in_file if name not in lowered]
     if missing:
+        delimiter = other_delimiter(found)
+        if delimiter is not None:
+            raise FileError(path, f"the header is delimited by {delimiter}s, not commas: the contract's CSV files "
+                            f"are comma-separated (found one column '{found[0][:80]}')")
         raise FileError(
             path,
             f"missing required column(s) {', '.join(missing)}; found {', '.join(found) or 'none'}. "
@@ -349,139 +240,62 @@ def check_columns(path: Path, entity: Entity, found: list[str]) -> tuple[str, ..
     return tuple(name for name, low in zip(found, lowered) if low not in known)
 
 
-def select_source_column(column: Column, found: list[str]) -> str:
-    """The source column matching a contract column (case-insensitive), or null if optional and absent."""
+def landing_value(column: Column, found: list[str]) -> str:
+    """The source column matching a contract column (case-insensitive) as text, or null when the file lacks it."""
     for name in found:
         if name.strip().lower() == column.name:
-            return f"src.{quote_identifier(name)} as {quote_identifier(column.name)}"
-    return f"null as {quote_identifier(column.name)}"
+            return f"cast(src.{quote_identifier(name)} as varchar)"
+    return "cast(null as varchar)"
 
 
-def build_checked_table(con: duckdb.DuckDBPyConnection, entity: Entity, found: list[str]) -> None:
-    """Temp table `_checked`: every source row with typed values and its first failing check."""
-    renamed = ", ".join(select_source_column(c, found) for c in entity.columns)
-    raw_columns = ", ".join(f"{raw_text(c)} as _raw_{c.name}" for c in entity.columns)
-    typed_columns = ", ".join(f"{typed_value(c)} as {quote_identifier(c.name)}" for c in entity.columns)
-    checks = row_checks(entity)
-    error_column = " ".join(f"when {cond} then {quote_literal(col)}" for col, cond, _ in checks)
-    error_reason = " ".join(f"when {cond} then {reason}" for _, cond, reason in checks)
-    customer_join = ""
-    customer_known = "true"
-    if entity.customer_must_exist:
-        customer_join = (
-            f"left join (select distinct customer_id from {RAW_SCHEMA}.customers) as known "
-            "on known.customer_id = typed.customer_id"
-        )
-        customer_known = "known.customer_id is not null"
-    pk = quote_identifier(entity.primary_key)
-    con.execute(
-        f"""
-        create or replace temp table _checked as
-        with renamed as (
-            select rowid - (select min(rowid) from _src) + 1 as _source_row, {renamed} from _src as src
-        ),
-        typed as (
-            select src._source_row, {raw_columns}, {typed_columns}, current_timestamp as _load_started_at
-            from renamed as src
-        ),
-        flagged as (
-            select typed.*,
-                case {error_column} end as _error_column,
-                case {error_reason} end as _error_reason
-            from (select typed.*, {customer_known} as _customer_is_known from typed {customer_join}) as typed
-        ),
-        first_rows as (
-            -- A hash aggregate and a join: at scale much cheaper than a window that sorts every row.
-            select {pk}, min(_source_row) as _pk_first_row
-            from flagged
-            where _error_reason is null
-            group by {pk}
-        ),
-        ranked as (
-            select flagged.*, first_rows._pk_first_row
-            from flagged
-            left join first_rows on flagged._error_reason is null and flagged.{pk} = first_rows.{pk}
-        )
-        select * exclude (_error_column, _error_reason, _pk_first_row),
-            case when _error_reason is null and _source_row > _pk_first_row then {quote_literal(entity.primary_key)}
-                else _error_column end as _error_column,
-            case when _error_reason is null and _source_row > _pk_first_row
-                then 'duplicate {entity.primary_key} ''' || {pk} || ''' in the same file (first at row '
-                    || _pk_first_row || ')'
-                else _error_reason end as _error_reason
-        from ranked
-        """
-    )
-
-
-def insert_checked(con: duckdb.DuckDBPyConnection, entity: Entity, rel_path: str, sha: str) -> None:
-    columns = ", ".join(quote_identifier(c.name) for c in entity.columns)
-    record = ", ".join(f"{quote_literal(c.name)}: _raw_{c.name}" for c in entity.columns)
-    params = [rel_path, sha]
+def insert_rows(con: duckdb.DuckDBPyConnection, entity: Entity, found: list[str], rel_path: str, sha: str) -> int:
+    """Every row of `_src` into the landing table, in file order; the number of rows."""
+    values = ", ".join(landing_value(c, found) for c in entity.columns)
     con.execute(
         f"""
         insert into {RAW_SCHEMA}.{entity.name}
-        select {columns}, ?, _source_row, ?, _load_started_at
-        from _checked where _error_reason is null order by _source_row
+        select {values}, ?, rowid - (select min(rowid) from _src) + 1, ?, current_timestamp
+        from _src as src
+        order by rowid
         """,
-        params,
+        [rel_path, sha],
     )
-    con.execute(
-        f"""
-        insert into {RAW_SCHEMA}.{entity.name}_rejected
-        select ?, _source_row, _error_column, _error_reason, to_json({{{record}}}), ?, _load_started_at
-        from _checked where _error_reason is not null order by _source_row
-        """,
-        params,
-    )
+    return con.execute("select count(*) from _src").fetchone()[0]
 
 
-def forget_file(con: duckdb.DuckDBPyConnection, entity: Entity, rel_path: str) -> None:
-    """Remove every row an earlier version of this file loaded."""
-    for table in (entity.name, f"{entity.name}_rejected"):
-        con.execute(f"delete from {RAW_SCHEMA}.{table} where _source_file = ?", [rel_path])
+def forget_file(con: duckdb.DuckDBPyConnection, entity: Entity, rel_path: str) -> int:
+    """Remove every row an earlier version of this file loaded; how many rows."""
+    removed = con.execute(f"select count(*) from {RAW_SCHEMA}.{entity.name} where _source_file = ?",
+                          [rel_path]).fetchone()[0]
+    con.execute(f"delete from {RAW_SCHEMA}.{entity.name} where _source_file = ?", [rel_path])
     con.execute(f"delete from {RAW_SCHEMA}.load_audit where file_path = ?", [rel_path])
+    return removed
 
 
 def load_file(
-    con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, rel_path: str
+    con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, rel_path: str, data_dir: str
 ) -> FileResult:
-    """Load one file in one transaction. Never raises for a bad file: it reports it."""
+    """Land one file in one transaction. Never raises for a bad file: it reports it."""
     sha = sha256_of(path)
     previous = con.execute(
-        f"select file_sha256, rows_read, rows_loaded, rows_rejected from {RAW_SCHEMA}.load_audit where file_path = ?",
+        f"select file_sha256, rows_read, ignored_columns from {RAW_SCHEMA}.load_audit where file_path = ?",
         [rel_path],
     ).fetchone()
     if previous is not None and previous[0] == sha:
-        return FileResult(rel_path, entity.name, sha, "unchanged", *previous[1:])
+        ignored = tuple(name for name in previous[2].split(",") if name)
+        return FileResult(rel_path, entity.name, sha, "unchanged", previous[1], ignored)
     con.begin()
     try:
         file_format = read_source(con, path)
         found = source_columns(con)
         ignored = check_columns(path, entity, found)
-        build_checked_table(con, entity, found)
-        rows_read, rows_rejected = con.execute(
-            "select count(*), count(*) filter (where _error_reason is not null) from _checked"
-        ).fetchone()
-        source_rows = con.execute("select count(*) from _src").fetchone()[0]
-        if source_rows != rows_read:
-            raise FileError(path, f"internal error: read {source_rows} rows but checked {rows_read}")
         if previous is not None:
             forget_file(con, entity, rel_path)
-        insert_checked(con, entity, rel_path, sha)
+        rows_read = insert_rows(con, entity, found, rel_path, sha)
         con.execute(
-            f"insert into {RAW_SCHEMA}.load_audit values (?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
-            [rel_path, sha, entity.name, file_format, rows_read, rows_read - rows_rejected, rows_rejected,
-             ",".join(ignored)],
+            f"insert into {RAW_SCHEMA}.load_audit values (?, ?, ?, ?, ?, ?, ?, current_timestamp)",
+            [rel_path, data_dir, sha, entity.name, file_format, rows_read, ",".join(ignored)],
         )
-        sample = [
-            RejectedRow(rel_path, *row)
-            for row in con.execute(
-                "select _source_row, _error_column, _error_reason from _checked "
-                f"where _error_reason is not null order by _source_row limit {SAMPLE_LIMIT}"
-            ).fetchall()
-        ]
-        con.execute("drop table if exists _checked")
         con.execute("drop table if exists _src")
         con.commit()
     except FileError as exc:
@@ -490,17 +304,32 @@ def load_file(
     except BaseException:
         con.rollback()
         raise
-    return FileResult(
-        rel_path,
-        entity.name,
-        sha,
-        "replaced" if previous is not None else "loaded",
-        rows_read,
-        rows_read - rows_rejected,
-        rows_rejected,
-        ignored,
-        sample_rejections=sample,
-    )
+    return FileResult(rel_path, entity.name, sha, "replaced" if previous is not None else "loaded", rows_read, ignored)
+
+
+def missing_files(con: duckdb.DuckDBPyConnection, data_dir: str, present: set[str]) -> list[tuple[str, str, int]]:
+    """(path, entity, rows) of every file loaded from `data_dir` before that is not among `present`."""
+    rows = con.execute(
+        f"select file_path, entity, rows_read from {RAW_SCHEMA}.load_audit where data_dir = ? order by file_path",
+        [data_dir],
+    ).fetchall()
+    return [(path, entity, count) for path, entity, count in rows if path not in present]
+
+
+def handle_missing(con: duckdb.DuckDBPyConnection, data_dir: str, present: set[str], remove: bool) -> list[MissingFile]:
+    """Report the files gone from `data_dir` since they were loaded; remove their rows when asked."""
+    gone: list[MissingFile] = []
+    for path, entity, rows in missing_files(con, data_dir, present):
+        if remove:
+            con.begin()
+            try:
+                forget_file(con, ENTITY_BY_NAME[entity], path)
+                con.commit()
+            except BaseException:
+                con.rollback()
+                raise
+        gone.append(MissingFile(path, entity, rows, removed=remove))
+    return gone
 
 
 def load_directory(
@@ -508,18 +337,18 @@ def load_directory(
     data_dir: Path,
     on_file: Callable[[FileResult], None] | None = None,
     files: Iterable[tuple[Entity, Path]] | None = None,
+    remove_missing: bool = False,
 ) -> LoadReport:
-    """Load every file under `data_dir` into the raw schema of `con`."""
+    """Land every file under `data_dir` in the raw schema of `con`."""
     ensure_raw_schema(con)
     report = LoadReport()
+    folder = str(data_dir.resolve())
     for entity, path in files if files is not None else discover_files(data_dir):
-        rel_path = path.relative_to(data_dir).as_posix()
-        result = load_file(con, entity, path, rel_path)
-        if not result.reconciles():
-            raise RuntimeError(f"{path}: rows read {result.rows_read} != loaded + rejected")
+        result = load_file(con, entity, path, path.relative_to(data_dir).as_posix(), folder)
         report.files.append(result)
         if on_file is not None:
             on_file(result)
+    report.missing = handle_missing(con, folder, {f.path for f in report.files}, remove_missing)
     load_import_audit(con, data_dir)
     return report
 
@@ -548,4 +377,3 @@ def load_import_audit(con: duckdb.DuckDBPyConnection, data_dir: Path) -> int:
         con.rollback()
         raise
     return len(payload)
-

@@ -29,6 +29,7 @@ import duckdb
 
 from retention_warehouse.config import DB_PATH_ENV
 from retention_warehouse.ingest.loader import FileResult, LoadReport, load_directory
+from retention_warehouse.warehouse.contract_checks import FileVerdict, file_verdicts
 from retention_warehouse.publish.outcome import (BUILD_ID_ENV, BUILD_TABLE, PublishError, PublishOutcome, mart_row_counts,
                                                  new_build_id)
 from retention_warehouse.warehouse.dbt_runner import (NodeFailure, ProgressCallback, failures_of, invoke,
@@ -81,9 +82,27 @@ def prepare_work_file(published: Path, work: Path) -> None:
         raise PublishError(f"cannot read {published} ({str(exc).splitlines()[0]}): is a writer holding it?") from exc
 
 
+SAMPLE_LIMIT = 20
+"""How many rejected rows a publish keeps per file for display."""
+
+
 def load_into(work: Path, data_dir: Path, on_file: Callable[[FileResult], None] | None = None) -> LoadReport:
     with duckdb.connect(str(work)) as con:
         return load_directory(con, data_dir, on_file=on_file)
+
+
+def verdicts_of(work: Path, report: LoadReport | None) -> dict[str, FileVerdict]:
+    """The contract checks' verdict on each file this publish loaded (none when it loaded nothing or the
+    checks did not build)."""
+    if report is None:
+        return {}
+    loaded = {f.path for f in report.files}
+    try:
+        with duckdb.connect(str(work), read_only=True) as con:
+            verdicts = file_verdicts(lambda sql: con.execute(sql).fetchall(), SAMPLE_LIMIT)
+    except duckdb.CatalogException:
+        return {}
+    return {path: verdict for path, verdict in verdicts.items() if path in loaded}
 
 
 def build_work_file(
@@ -160,13 +179,16 @@ def publish_duckdb_file(
     with publish_lock(published):
         prepare_work_file(published, work)
         report = load_into(work, data_dir, on_file) if data_dir is not None else None
-        if report is not None and (report.failed or (strict_load and report.rows_rejected)):
+        if report is not None and report.failed:
             return PublishOutcome(build_id, published, work, published=False, load_report=report)
         failures = build_work_file(work, project_dir, target_path, log_path, dbt_vars or {}, build_id, on_progress)
+        verdicts = verdicts_of(work, report)
         if failures:
-            return PublishOutcome(build_id, published, work, False, failures, report)
+            return PublishOutcome(build_id, published, work, False, failures, report, verdicts=verdicts)
+        if strict_load and any(v.rows_rejected for v in verdicts.values()):
+            return PublishOutcome(build_id, published, work, False, [], report, verdicts=verdicts)
         stale = stale_sources_of(work, project_dir, target_path, log_path) if check_freshness else []
         rows = seal(work, build_id)
         swap_into_place(work, published)
-        return PublishOutcome(build_id, published, work, True, [], report, stale, rows)
+        return PublishOutcome(build_id, published, work, True, [], report, stale, rows, verdicts)
 

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from retention_warehouse.ingest.loader import LoadReport
+from retention_warehouse.warehouse.contract_checks import FileVerdict
 from retention_warehouse.warehouse.dbt_runner import NodeFailure
 
 BUILD_ID_ENV = "WAREHOUSE_BUILD_ID"
@@ -37,6 +38,8 @@ class PublishOutcome:
     load_report: LoadReport | None = None
     stale_sources: list[NodeFailure] = field(default_factory=list)
     mart_rows: dict[str, int] = field(default_factory=dict)
+    verdicts: dict[str, FileVerdict] = field(default_factory=dict)
+    """The contract checks' verdict on each file this publish loaded."""
 
 
 def new_build_id(now: datetime | None = None) -> str:

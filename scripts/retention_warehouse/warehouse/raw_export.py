@@ -1,8 +1,8 @@
 """`warehouse export-raw`: the DuckDB file's loaded raw tables copied to a PostgreSQL or Spark target.
 
-Load (and with it the contract checks and the quarantine) runs into the DuckDB file only
-(retention_warehouse/ingest/loader.py); this copies every `raw.*` table as loaded and validated, rejected
-rows and audits included, so dbt on another engine starts from the same rows.
+For trying another engine on files loaded locally: this copies every `raw.*` table as it landed (the
+rows as read, and the audits), and dbt's contract checks then judge them on that engine as on DuckDB.
+Raw tables that already live in the engine need no copy (docs/data-contract.md).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from retention_warehouse.warehouse.targets import TargetError, Warehouse
 
 
 def raw_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Every table of the raw schema in the DuckDB file: loaded rows, rejected rows and the audits."""
+    """Every table of the raw schema in the DuckDB file: the landing tables and the audits."""
     rows = con.execute(
         "select table_name from information_schema.tables where table_schema = ? and table_type = 'BASE TABLE'"
         " order by table_name",

@@ -1,0 +1,4 @@
+{{ config(materialized='table') }}
+
+{#- Every raw survey answer once, judged by the contract (macro contract_checked). -#}
+{{ contract_checked('survey_responses', source('survey', 'survey_responses')) }}
