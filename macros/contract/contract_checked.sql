@@ -14,6 +14,10 @@
     the typed values, reason), then a key repeated within one load (one file, or one load time where
     the table has no file column): the first row wins.
 
+    A personal column's value (contract `personal`: emails, names) appears in neither the reason nor
+    raw_record, which say "(personal data)": the quarantine is a mart that BI reads, and the source
+    row (file and row number, or key) leads to the value in raw.
+
     The source may lack optional contract columns and the metadata columns (_source_file,
     _source_row, _loaded_at): they are read as null. Arguments: the entity (raw_contract()), its
     source relation, the expression a version is ordered by (latest_version_rank's updated_at; none
@@ -38,7 +42,8 @@
 {%- set checks = [] -%}
 {%- for c in contract.columns -%}
     {%- set raw = "_raw_" ~ c.name -%}
-    {%- set shown = q ~ " || left(" ~ raw ~ ", 80) || " ~ q -%}
+    {#- A personal value (an email, a name) is never shown: the quarantine is read by BI. -#}
+    {%- set shown = "'(personal data: see the source row)'" if c.personal else q ~ " || left(" ~ raw ~ ", 80) || " ~ q -%}
     {%- set is_present = raw ~ " <> ''" -%}
     {%- if c.required -%}
         {%- do checks.append((c.name, raw ~ " = ''", "'missing required value'")) -%}
@@ -219,7 +224,7 @@ final as (
         rejected_column,
         rejection_reason,
         '{' || {% for c in contract.columns -%}
-        '"{{ c.name }}": ' || {{ contract_json_string("_raw_" ~ c.name) }}{{ " || ', ' || " if not loop.last }}
+        '"{{ c.name }}": ' || {{ "case when _raw_" ~ c.name ~ " = '' then '\"\"' else '\"(personal data)\"' end" if c.personal else contract_json_string("_raw_" ~ c.name) }}{{ " || ', ' || " if not loop.last }}
         {%- endfor %} || '}' as raw_record,
         case
             when rejection_reason is not null then 'quarantined'

@@ -56,29 +56,46 @@ def layer_of(node: dict) -> str:
     return node["original_file_path"].split("/")[1]
 
 
+def is_base(node: dict) -> bool:
+    """A contract check model: staging/<source>/base/base_<source>__<entity>_checked (dbt Labs' base models)."""
+    return "/base/" in node["original_file_path"]
+
+
 def test_every_model_sits_in_a_known_layer_folder_with_its_prefix(models: dict) -> None:
     for node in models.values():
         layer = layer_of(node)
         assert layer in LAYER_PREFIX, f"{node['original_file_path']}: models live under staging/, intermediate/ or marts/"
-        assert node["name"].startswith(LAYER_PREFIX[layer]), f"{node['name']} in {layer}/ must start with {LAYER_PREFIX[layer]}"
+        prefixes = ("base_",) if is_base(node) else LAYER_PREFIX[layer]
+        assert node["name"].startswith(prefixes), f"{node['name']} in {layer}/ must start with {prefixes}"
         assert node["config"]["schema"] == layer, f"{node['name']} must build into schema {layer}"
 
 
 def test_staging_models_are_named_after_their_source_and_read_exactly_one_source(models: dict, manifest: dict) -> None:
+    """A base model reads one source (and seeds, and the valid customers for its unknown-customer rule);
+    a staging model reads its source's base model only."""
     for node in models.values():
         if layer_of(node) != "staging":
             continue
-        sources = node["depends_on"]["nodes"]
-        assert len(sources) == 1 and sources[0].startswith("source."), f"{node['name']} reads {sources}"
-        source = manifest["sources"][sources[0]]
-        assert re.fullmatch(rf"stg_{source['source_name']}__\w+", node["name"]), node["name"]
-        assert node["original_file_path"].startswith(f"models/staging/{source['source_name']}/"), node["name"]
+        parents = node["depends_on"]["nodes"]
+        if is_base(node):
+            sources = [p for p in parents if p.startswith("source.")]
+            assert len(sources) == 1, f"{node['name']} reads {sources}"
+            source_name = manifest["sources"][sources[0]]["source_name"]
+            assert re.fullmatch(rf"base_{source_name}__\w+_checked", node["name"]), node["name"]
+            assert node["original_file_path"].startswith(f"models/staging/{source_name}/base/"), node["name"]
+            assert all(p.startswith(("seed.", "source.")) or p.endswith(".base_shop__customers_checked")
+                       for p in parents), f"{node['name']} reads {parents}"
+        else:
+            assert len(parents) == 1 and is_base(models[parents[0]]), f"{node['name']} reads {parents}"
+            source_name = models[parents[0]]["name"].split("__")[0].removeprefix("base_")
+            assert re.fullmatch(rf"stg_{source_name}__\w+", node["name"]), node["name"]
+            assert node["original_file_path"].startswith(f"models/staging/{source_name}/"), node["name"]
 
 
 def test_one_staging_model_per_source_table(models: dict, manifest: dict) -> None:
     read = Counter(dep for node in models.values() for dep in node["depends_on"]["nodes"] if dep.startswith("source."))
     own_sources = [uid for uid, s in manifest["sources"].items() if s["package_name"] == "retention_warehouse"]
-    assert sorted(read) == sorted(own_sources), "every source table has a staging model"
+    assert sorted(read) == sorted(own_sources), "every source table has one check model"
     assert all(count == 1 for count in read.values()), read
 
 

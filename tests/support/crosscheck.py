@@ -1,7 +1,8 @@
 """An independent implementation of the retention marts in plain Python.
 
-It reads only what the loader wrote (`raw.*`) and the seed CSVs, and shares no code with the
-dbt models: deduplication, counting, currency conversion, the customer states and every
+It reads only the rows the raw contract accepted (every version of each key that passed the
+checks: the non-quarantined rows of the `base_*_checked` models, typed) and the seed CSVs, and
+shares no code with the dbt models that follow: deduplication, counting, currency conversion, the customer states and every
 ratio are written again here from the definitions in docs/metrics.md, so that the two can be
 compared to the customer and to the cent.
 """
@@ -34,6 +35,14 @@ class Order:
     ordered_at: datetime | None = None  # UTC, naive
 
 
+def accepted(entity: str) -> str:
+    """The raw rows of an entity that passed the contract, every version, with the raw metadata names."""
+    model = {"orders": "base_shop__orders_checked", "customers": "base_shop__customers_checked",
+             "survey_responses": "base_survey__responses_checked"}[entity]
+    return (f"(select *, loaded_at as _loaded_at, source_file as _source_file, source_row as _source_row "
+            f"from staging.{model} where row_outcome <> 'quarantined')")
+
+
 def month_of(day: date) -> date:
     return day.replace(day=1)
 
@@ -61,10 +70,10 @@ def counted_orders(db_path: Path) -> list[Order]:
     rates = {r["currency_code"]: Decimal(r["usd_per_unit"]) for r in seed("currency_rates")}
     counts = {r["order_status"]: r["counts_as_order"] == "true" for r in seed("order_statuses")}
     with duckdb.connect(str(db_path), read_only=True) as con:
-        rows = con.execute("""
+        rows = con.execute(f"""
             select order_id, customer_id, ordered_at, status, gross_amount, discount_amount, refunded_amount,
                 currency, coalesce(updated_at, ordered_at), _loaded_at, _source_file, _source_row
-            from raw.orders
+            from {accepted("orders")}
         """).fetchall()
     orders = []
     for _, customer_id, ordered_at, status, gross, discount, refunded, currency, *_rest in latest_versions(rows, 8):
@@ -242,10 +251,10 @@ def normalised(text: str | None) -> str | None:
 
 def accounts(db_path: Path) -> dict[str, Account]:
     with duckdb.connect(str(db_path), read_only=True) as con:
-        rows = con.execute("""
+        rows = con.execute(f"""
             select customer_id, email, signup_at, country, coalesce(updated_at, signup_at), _loaded_at,
                 _source_file, _source_row
-            from raw.customers
+            from {accepted("customers")}
         """).fetchall()
     return {r[0]: Account(r[0], normalised(r[1]), utc(r[2]), r[3].strip().upper() if r[3] else None)
             for r in latest_versions(rows, 4)}
@@ -253,9 +262,9 @@ def accounts(db_path: Path) -> dict[str, Account]:
 
 def survey_responses(db_path: Path) -> list[Response]:
     with duckdb.connect(str(db_path), read_only=True) as con:
-        rows = con.execute("""
+        rows = con.execute(f"""
             select response_id, customer_id, email, survey_id, responded_at, score, _loaded_at, _source_file, _source_row
-            from raw.survey_responses
+            from {accepted("survey_responses")}
         """).fetchall()
     return [Response(r[0], r[1], normalised(r[2]), r[3] or "unknown", utc(r[4]), r[5]) for r in latest_versions(rows, 6)]
 

@@ -42,7 +42,7 @@ final as (
         column_name,
         reason,
         source_file,
-        source_row,
+        cast(source_row as {{ dbt.type_int() }}) as source_row,
         {{ utc_timestamp('loaded_at') }} as loaded_at,
         raw_record
     from unioned

@@ -36,6 +36,9 @@ class Column:
     from a file (or from a table an EL tool loaded); it then lands as null."""
     allowed_seed: tuple[str, str] | None = None
     """For enums: (seed file, column) listing the accepted values."""
+    personal: bool = False
+    """Personal data (emails, names): never shown outside raw and staging, so the quarantine
+    (marts.fct_rejected_rows, which BI reads) gives its file and row instead of its value."""
 
     def allowed_values(self) -> tuple[str, ...]:
         if self.allowed_seed is None:
@@ -73,8 +76,9 @@ CUSTOMERS = Entity(
     description="One row per customer account (a later file may carry a newer version).",
     columns=(
         Column("customer_id", "id", "Customer identifier, unique per account."),
-        Column("email", "email", "Contact email; several accounts may share one (guest checkouts).", required=False),
-        Column("name", "string", "Full name (personal data).", required=False),
+        Column("email", "email", "Contact email; several accounts may share one (guest checkouts).", required=False,
+               personal=True),
+        Column("name", "string", "Full name (personal data).", required=False, personal=True),
         Column("signup_at", "timestamp", "When the account was created; ISO 8601 with offset, or UTC."),
         Column("country", "string", "ISO 3166-1 alpha-2 country code.", required=False),
         Column("acquisition_channel", "string", "Marketing channel that brought the customer.", required=False),
@@ -113,7 +117,8 @@ SURVEY_RESPONSES = Entity(
     columns=(
         Column("response_id", "id", "Response identifier."),
         Column("customer_id", "id", "The customer, when the survey tool knows it; may be blank.", required=False),
-        Column("email", "email", "Email the respondent gave, used to match when customer_id is blank.", required=False),
+        Column("email", "email", "Email the respondent gave, used to match when customer_id is blank.", required=False,
+               personal=True),
         Column("survey_id", "string", "Which survey was answered.", required=False),
         Column("responded_at", "timestamp", "When the answer was given; ISO 8601 with offset, or UTC."),
         Column("score", "score", "Likelihood to recommend, a whole number from 0 to 10."),
@@ -177,8 +182,9 @@ def dbt_contract_macro() -> str:
         "    GENERATED from scripts/retention_warehouse/ingest/contract.py (the one place the raw contract is",
         "    written) by `make contract`; tests/unit/test_contract.py fails when the two differ.",
         "    raw_contract()[entity] = {primary_key, customer_must_exist, columns: [{name, kind, required,",
-        "    allowed_seed, allowed_column, case}]}: an enum's values are those of a seed column, compared",
-        "    after upper- or lower-casing as the seed spells them. The check models (contract_checked) read it.",
+        "    personal, allowed_seed, allowed_column, case}]}: an enum's values are those of a seed column,",
+        "    compared after upper- or lower-casing as the seed spells them; a personal column's value is never",
+        "    shown in the quarantine. The check models (contract_checked) read it.",
         "-#}",
         "{% macro raw_contract() -%}",
         "{{ return({",
@@ -195,7 +201,7 @@ def dbt_contract_macro() -> str:
             allowed = (f"'allowed_seed': '{seed}', 'allowed_column': '{column}', 'case': '{case}'" if seed else
                        "'allowed_seed': none, 'allowed_column': none, 'case': none")
             lines.append(f"            {{'name': '{c.name}', 'kind': '{c.kind}', 'required': {str(c.required).lower()}, "
-                         f"{allowed}}},")
+                         f"'personal': {str(c.personal).lower()}, {allowed}}},")
         lines.append("        ],")
         lines.append("    },")
     lines += ["}) }}", "{%- endmacro %}", "",
