@@ -28,6 +28,7 @@ from tests.support.warehouses import (
     build_catalogue,
     build_cdnow_sample,
     build_on_engine,
+    build_on_postgres_from_files,
     dbt_build,
     env,
     load_small_data,
@@ -153,11 +154,12 @@ def postgres_server() -> Iterator:
 
 
 @pytest.fixture(scope="session")
-def postgres_warehouse(loaded_warehouse: Path, postgres_server,
+def postgres_warehouse(small_data: Path, postgres_server,
                        tmp_path_factory: pytest.TempPathFactory) -> EngineWarehouse:
-    """The small data's raw tables copied to PostgreSQL and built there as `warehouse build --target postgres`."""
-    built = build_on_engine("postgres", loaded_warehouse, tmp_path_factory.mktemp("postgres"),
-                            postgres_server.environment())
+    """The small data's files COPY'd into PostgreSQL as an EL tool would (tests/support/el_copy.py) and
+    built there as `warehouse build --target postgres`: no DuckDB file on the way."""
+    built = build_on_postgres_from_files(small_data, tmp_path_factory.mktemp("postgres"),
+                                         postgres_server.environment())
     _record_seconds(tmp_path_factory, "postgres", built.seconds)
     return built
 

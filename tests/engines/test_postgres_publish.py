@@ -1,8 +1,8 @@
 """Write–audit–publish on PostgreSQL, with a BI tool reading the marts throughout.
 
-The module fixture copies the database the engine tests built (`retention`: raw tables from
-export-raw and marts from `warehouse build --target postgres`) into database `publish`, runs
-`warehouse export-raw` and `warehouse grant-bi` on it, starts a BI reader process (SQLAlchemy +
+The module fixture copies the database the engine tests built (`retention`: raw tables COPY'd from
+the files as an EL tool would, and marts from `warehouse build --target postgres`) into database
+`publish`, runs `warehouse grant-bi` on it, starts a BI reader process (SQLAlchemy +
 psycopg as the BI role, tests/postgres_bi_reader.py) and then, while it reads, publishes twice
 through the CLI from a copy of the project: one build with as-of date 2025-06-30, which must be
 swapped in, and one whose singular test fails on purpose, which must leave `marts` as it was.
@@ -119,9 +119,8 @@ def publish_run(postgres_warehouse, postgres_server, built_warehouse,
     environment = {**postgres_server.environment("publish"), "WAREHOUSE_DB_PATH": str(built_warehouse.db_path),
                    BI_ROLE_ENV: BI_ROLE, BI_PASSWORD_ENV: password}
     runner = CliRunner()
-    for command in (["export-raw", "--target", "postgres"], ["grant-bi"]):
-        done = runner.invoke(app, command, env=environment)
-        assert done.exit_code == 0, done.output
+    done = runner.invoke(app, ["grant-bi"], env=environment)
+    assert done.exit_code == 0, done.output
     url = bi_url(postgres_server, "publish", password)
     engine = bi_engine(url)
     initial = read_marts(engine)

@@ -23,6 +23,7 @@ from retention_warehouse.warehouse.build import BuildResult, build
 from retention_warehouse.warehouse.raw_export import export_raw
 from retention_warehouse.warehouse.targets import DuckDBWarehouse, QueryResult, connect
 from tests.support.contract_catalogue import Catalogue, write_catalogue
+from tests.support.el_copy import copy_raw
 
 SMALL_CUSTOMERS = 400
 SMALL_SEED = 7
@@ -189,7 +190,7 @@ class EngineWarehouse:
     work: Path
     """dbt's target/ and logs/ of the build (a later dbt run there parses partially)."""
     seconds: dict[str, float]
-    """Seconds per step: export-raw, then the build's steps."""
+    """Seconds per step: export-raw (or copy), then the build's steps."""
 
     def query(self, sql: str) -> QueryResult:
         with env(**self.environment), connect(self.target) as warehouse:
@@ -207,6 +208,19 @@ def build_on_engine(target: str, loaded_db: Path, work: Path, environment: dict[
         result = build(target, dbt_invoker(work, environment), connect)
     seconds.update({step.name: step.seconds for step in result.steps})
     return EngineWarehouse(target, environment, result, work, seconds)
+
+
+def build_on_postgres_from_files(data_dir: Path, work: Path, environment: dict[str, str]) -> EngineWarehouse:
+    """The files of `data_dir` copied into PostgreSQL's raw tables with plain COPY (tests/support/el_copy.py),
+    then built there as `warehouse build --target postgres` does: no DuckDB warehouse in the path."""
+    seconds: dict[str, float] = {}
+    with env(**environment):
+        started = time.perf_counter()
+        copy_raw(environment, data_dir)
+        seconds["copy"] = time.perf_counter() - started
+        result = build("postgres", dbt_invoker(work, environment), connect)
+    seconds.update({step.name: step.seconds for step in result.steps})
+    return EngineWarehouse("postgres", environment, result, work, seconds)
 
 
 def duckdb_marts(built: Warehouse) -> Callable[[str], QueryResult]:
