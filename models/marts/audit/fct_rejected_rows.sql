@@ -12,26 +12,26 @@
 with
 
 {% for entity, key, model in checked -%}
-{{ entity }} as (
-    select * from {{ ref(model) }}
-    where row_outcome = 'quarantined'
-),
+    {{ entity }} as (
+        select * from {{ ref(model) }}
+        where row_outcome = 'quarantined'
+    ),
 
 {% endfor -%}
 unioned as (
     {% for entity, key, model in checked -%}
-    select
-        '{{ entity }}' as entity,
-        {{ key }} as record_key,
-        rejected_column as column_name,
-        rejection_reason as reason,
-        source_file,
-        source_row,
-        loaded_at,
-        raw_record
-    from {{ entity }}
-    {% if not loop.last %}union all
-    {% endif -%}
+        select
+            '{{ entity }}' as entity,
+            {{ key }} as record_key,
+            rejected_column as column_name,
+            rejection_reason as reason,
+            source_file,
+            source_row,
+            loaded_at,
+            raw_record
+        from {{ entity }}
+        {% if not loop.last %}union all
+        {% endif -%}
     {% endfor %}
 ),
 
