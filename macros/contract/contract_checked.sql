@@ -223,9 +223,10 @@ final as (
         loaded_at,
         rejected_column,
         rejection_reason,
-        '{' || {% for c in contract.columns -%}
+        -- The row as read, for the quarantine only: a JSON text per valid row would cost at scale.
+        case when rejection_reason is not null then '{' || {% for c in contract.columns -%}
         '"{{ c.name }}": ' || {{ "case when _raw_" ~ c.name ~ " = '' then '\"\"' else '\"(personal data)\"' end" if c.personal else contract_json_string("_raw_" ~ c.name) }}{{ " || ', ' || " if not loop.last }}
-        {%- endfor %} || '}' as raw_record,
+        {%- endfor %} || '}' end as raw_record,
         case
             when rejection_reason is not null then 'quarantined'
             -- Ranked among the valid rows of the key only: the partition sets the rejected apart.

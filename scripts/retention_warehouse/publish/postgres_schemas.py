@@ -203,13 +203,15 @@ def publish_postgres_schemas(
 ) -> PublishOutcome:
     """Build and test in `marts__work`, then swap it in for `marts`; a PUBLISH_STRATEGIES entry.
 
-    Takes the arguments of the DuckDB strategy. The raw tables come from `warehouse export-raw`, so
-    `data_dir` (loading) is refused and `strict_load` and `on_file` do not apply. dbt writes its
+    Takes the arguments of the DuckDB strategy. The raw tables are already in PostgreSQL (an EL tool's,
+    found through the source vars, or copied by `warehouse export-raw`), so `data_dir` (loading) is refused and `strict_load` and `on_file` do not apply. dbt writes its
     artifacts to `target_path/postgres`, leaving the DuckDB build's manifest where MetricFlow reads it.
     """
     if data_dir is not None:
-        raise PublishError("on PostgreSQL, load into the DuckDB file (`warehouse load`) and copy the raw tables "
-                           "over (`warehouse export-raw --target postgres`), then publish without --data-dir")
+        raise PublishError("on PostgreSQL, publish builds from the raw tables already there: point the sources at "
+                           "them (vars retention_raw_schema, <entity>_identifier; docs/data-contract.md), or load "
+                           "files into the DuckDB file (`warehouse load`) and copy them over "
+                           "(`warehouse export-raw --target postgres`); then publish without --data-dir")
     import psycopg2
 
     build_id = build_id or new_build_id()
