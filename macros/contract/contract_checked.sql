@@ -27,12 +27,7 @@
 {%- set contract = raw_contract()[entity] -%}
 {%- set limits = raw_contract_limits() -%}
 {%- set pk = contract.primary_key -%}
-{%- set present = [] -%}
-{%- if execute -%}
-    {%- for column in adapter.get_columns_in_relation(source_relation) -%}
-        {%- do present.append(column.name | lower) -%}
-    {%- endfor -%}
-{%- endif -%}
+{%- set present = contract_column_names(source_relation) if execute else [] -%}
 {#- No columns found: a unit test's fixture stands in for the source (every column it gives is there). -#}
 {%- if not present -%}
     {%- for column in contract.columns -%}{%- do present.append(column.name) -%}{%- endfor -%}
@@ -237,4 +232,13 @@ final as (
 )
 
 select * from final
+{%- endmacro %}
+
+{#- The column names of a relation, lower-cased: which contract columns a raw table has. -#}
+{% macro contract_column_names(relation) -%}
+    {%- set names = [] -%}
+    {%- for column in adapter.get_columns_in_relation(relation) -%}
+        {%- do names.append(column.name | lower) -%}
+    {%- endfor -%}
+    {{ return(names) }}
 {%- endmacro %}

@@ -4,10 +4,7 @@
 {% test contract_columns_present(model, entity) %}
 {%- set missing = [] -%}
 {%- if execute -%}
-    {%- set present = [] -%}
-    {%- for column in adapter.get_columns_in_relation(model) -%}
-        {%- do present.append(column.name | lower) -%}
-    {%- endfor -%}
+    {%- set present = contract_column_names(model) -%}
     {%- for column in raw_contract()[entity].columns -%}
         {%- if column.required and column.name not in present -%}
             {%- do missing.append(column.name) -%}
