@@ -27,8 +27,8 @@ from tests.support.warehouses import (
     CatalogueWarehouse,
     build_catalogue,
     build_cdnow_sample,
-    build_on_engine,
     build_on_postgres_from_files,
+    build_on_spark_from_files,
     dbt_build,
     env,
     load_small_data,
@@ -53,15 +53,6 @@ def loaded_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Loa
 def small_data(loaded_template: tuple[Path, LoadReport]) -> Path:
     """The small generated data set (400 customers, seed 7): one folder per entity (read-only)."""
     return loaded_template[0] / "raw"
-
-
-@pytest.fixture(scope="session")
-def loaded_warehouse(loaded_template: tuple[Path, LoadReport], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """This worker's copy of the small data loaded into a DuckDB file: raw tables only, nothing built."""
-    folder, _ = loaded_template
-    work = tmp_path_factory.mktemp("loaded")
-    shutil.copyfile(folder / DB_NAME, work / DB_NAME)
-    return work / DB_NAME
 
 
 @pytest.fixture(scope="session")
@@ -165,13 +156,22 @@ def postgres_warehouse(small_data: Path, postgres_server,
 
 
 @pytest.fixture(scope="session")
-def spark_warehouse(loaded_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineWarehouse]:
-    """Spark in local mode in this process: tables and metastore in a temporary folder, session stopped after."""
+def spark_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The one Spark session of this process (local mode): tables and metastore in a temporary folder,
+    every Spark fixture's schemas in it; the session is stopped at the end."""
     environment = {"WAREHOUSE_SPARK_DIR": str(tmp_path_factory.mktemp("spark"))}
     try:
-        built = build_on_engine("spark", loaded_warehouse, tmp_path_factory.mktemp("spark-build"), environment)
-        _record_seconds(tmp_path_factory, "spark", built.seconds)
-        yield built
+        yield environment
     finally:
         with env(**environment):
             spark_session(target_settings("spark")).stop()
+
+
+@pytest.fixture(scope="session")
+def spark_warehouse(small_data: Path, spark_environment: dict[str, str],
+                    tmp_path_factory: pytest.TempPathFactory) -> EngineWarehouse:
+    """The small data's files read by Spark itself and built there as `warehouse build --target spark`:
+    no DuckDB file on the way."""
+    built = build_on_spark_from_files(small_data, tmp_path_factory.mktemp("spark-build"), spark_environment)
+    _record_seconds(tmp_path_factory, "spark", built.seconds)
+    return built

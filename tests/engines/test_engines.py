@@ -1,7 +1,8 @@
 """The same marts on DuckDB, PostgreSQL and Spark, row for row, from the same generated data.
 
-built_warehouse builds the small data set on DuckDB; the engine fixtures copy its raw tables to a
-throwaway PostgreSQL cluster and to Spark in local mode and build there as `warehouse build` does.
+built_warehouse builds the small data set on DuckDB; the engine fixtures land the same files on a
+throwaway PostgreSQL cluster (COPY, as an EL tool) and on Spark in local mode (Spark reads them) and
+build there as `warehouse build` does.
 Every mart (every model in schema marts, keyed by its primary-key test) must then hold the same
 rows: sorted by key, numbers to 6 decimal places, timestamps in UTC. A difference names the mart,
 the key and the column; a mart empty on DuckDB fails too (the generated data has support tickets

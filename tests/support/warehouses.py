@@ -18,9 +18,9 @@ from dbt.cli.main import dbtRunnerResult
 from retention_warehouse.config import DB_PATH_ENV, PROJECT_ROOT
 from retention_warehouse.demo.generator import GeneratorConfig, generate
 from retention_warehouse.ingest.loader import LoadReport, load_directory
+from retention_warehouse.ingest.spark_landing import SparkLanding
 from retention_warehouse.warehouse import dbt_runner
 from retention_warehouse.warehouse.build import BuildResult, build
-from retention_warehouse.warehouse.raw_export import export_raw
 from retention_warehouse.warehouse.targets import DuckDBWarehouse, QueryResult, connect
 from tests.support.contract_catalogue import Catalogue, write_catalogue
 from tests.support.el_copy import copy_raw
@@ -197,19 +197,6 @@ class EngineWarehouse:
             return warehouse.query(sql)
 
 
-def build_on_engine(target: str, loaded_db: Path, work: Path, environment: dict[str, str]) -> EngineWarehouse:
-    """Copy the raw tables of `loaded_db` to `target` and build it there as `warehouse build` does."""
-    seconds: dict[str, float] = {}
-    with env(**environment):
-        started = time.perf_counter()
-        with duckdb.connect(str(loaded_db), read_only=True) as con, connect(target) as warehouse:
-            export_raw(con, warehouse)
-        seconds["export-raw"] = time.perf_counter() - started
-        result = build(target, dbt_invoker(work, environment), connect)
-    seconds.update({step.name: step.seconds for step in result.steps})
-    return EngineWarehouse(target, environment, result, work, seconds)
-
-
 def build_on_postgres_from_files(data_dir: Path, work: Path, environment: dict[str, str]) -> EngineWarehouse:
     """The files of `data_dir` copied into PostgreSQL's raw tables with plain COPY (tests/support/el_copy.py),
     then built there as `warehouse build --target postgres` does: no DuckDB warehouse in the path."""
@@ -221,6 +208,21 @@ def build_on_postgres_from_files(data_dir: Path, work: Path, environment: dict[s
         result = build("postgres", dbt_invoker(work, environment), connect)
     seconds.update({step.name: step.seconds for step in result.steps})
     return EngineWarehouse("postgres", environment, result, work, seconds)
+
+
+def build_on_spark_from_files(data_dir: Path, work: Path, environment: dict[str, str]) -> EngineWarehouse:
+    """The files of `data_dir` read by Spark itself into its raw tables (`warehouse load --target spark`'s
+    ingestion), then built there as `warehouse build --target spark` does: no DuckDB warehouse in the path."""
+    seconds: dict[str, float] = {}
+    with env(**environment):
+        started = time.perf_counter()
+        with connect("spark") as warehouse:
+            report = load_directory(SparkLanding(warehouse.session), data_dir)
+        assert not report.failed, report.failed
+        seconds["load (Spark reads the files)"] = time.perf_counter() - started
+        result = build("spark", dbt_invoker(work, environment), connect)
+    seconds.update({step.name: step.seconds for step in result.steps})
+    return EngineWarehouse("spark", environment, result, work, seconds)
 
 
 def duckdb_marts(built: Warehouse) -> Callable[[str], QueryResult]:

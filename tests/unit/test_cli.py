@@ -38,6 +38,12 @@ def test_export_raw_without_a_loaded_warehouse_exits_1(tmp_path: Path) -> None:
     assert "run `warehouse load` first" in result.output
 
 
+def test_load_refuses_postgres_and_says_where_its_raw_tables_come_from(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["load", "--target", "postgres", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "EL tool" in " ".join(result.output.split())
+
+
 def test_generate_then_load_through_the_cli(tmp_path: Path) -> None:
     data = tmp_path / "raw"
     generated = runner.invoke(app, ["generate", "--out", str(data), "--customers", "150", "--format", "csv"])

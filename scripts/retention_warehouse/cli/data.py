@@ -11,12 +11,13 @@ from typing import Annotated, Optional
 import duckdb
 import typer
 
-from retention_warehouse.cli.common import (DATA_PROBLEM, USAGE_ERROR, DataDir, OutputFormat, check_format, console,
-                                            fail, progress, table, yes_no)
+from retention_warehouse.cli.common import (DATA_PROBLEM, USAGE_ERROR, DataDir, OutputFormat, check_format,
+                                            check_target, console, fail, progress, table, yes_no)
 from retention_warehouse.config import DB_PATH_ENV, DEFAULT_DATA_DIR, PROJECT_ROOT, db_path
 from retention_warehouse.demo.cdnow import CdnowError, import_cdnow
 from retention_warehouse.demo.generator import GeneratorConfig, customers_for_orders, generate
-from retention_warehouse.ingest.loader import FileError, FileResult, LoadReport, discover_files, load_directory
+from retention_warehouse.ingest.loader import (DuckDBLanding, FileError, FileResult, Landing, LoadReport,
+                                                discover_files, load_directory)
 from retention_warehouse.warehouse.contract_checks import (QUARANTINE, ChecksFailed, FileVerdict, file_verdicts,
                                                            run_checks)
 
@@ -82,7 +83,12 @@ def _rejections_table(verdicts: dict[str, FileVerdict], limit: int):
     return rejections
 
 
-def _run_load(con: duckdb.DuckDBPyConnection, data_dir: Path, verb: str, remove_missing: bool = False) -> LoadReport:
+LOAD_TARGETS = ("duckdb", "spark")
+"""Where `warehouse load` lands files: the DuckDB file, or Spark's metastore (Spark reads the files itself).
+On PostgreSQL the raw tables are your EL tool's (docs/data-contract.md)."""
+
+
+def _run_load(landing: Landing, data_dir: Path, verb: str, remove_missing: bool = False) -> LoadReport:
     try:
         files = discover_files(data_dir)
     except FileError as exc:
@@ -96,20 +102,41 @@ def _run_load(con: duckdb.DuckDBPyConnection, data_dir: Path, verb: str, remove_
                 bar.console.print(f"[red]error:[/red] {data_dir / result.path}: {result.error}")
 
         try:
-            return load_directory(con, data_dir, on_file=advance, files=files, remove_missing=remove_missing)
+            return load_directory(landing, data_dir, on_file=advance, files=files, remove_missing=remove_missing)
         except FileError as exc:
             fail(exc)
 
 
 def _check(path: Path, target_path: Path, log_path: Path, limit: int) -> dict[str, FileVerdict]:
     """Run the contract checks (dbt) on the DuckDB file and read their verdict per file."""
-    with console.status("checking rows against the contract (dbt)"):
-        try:
-            run_checks(path, project_dir=PROJECT_ROOT, target_path=target_path, log_path=log_path)
-        except ChecksFailed as exc:
-            fail(exc)
+    _run_checks(path, "duckdb", target_path, log_path)
     with duckdb.connect(str(path), read_only=True) as con:
         return file_verdicts(lambda sql: con.execute(sql).fetchall(), limit)
+
+
+def _run_checks(path: Path | None, target: str, target_path: Path, log_path: Path) -> None:
+    with console.status(f"checking rows against the contract (dbt, target {target})"):
+        try:
+            run_checks(path, project_dir=PROJECT_ROOT, target_path=target_path, log_path=log_path, target=target)
+        except ChecksFailed as exc:
+            fail(exc)
+
+
+def _load_into_spark(data_dir: Path, remove_missing: bool, check: bool, target_path: Path,
+                     limit: int) -> tuple[LoadReport, dict[str, FileVerdict] | None, str]:
+    """Land the files in Spark's raw tables (Spark reads them) and, when asked, check them there."""
+    from retention_warehouse.ingest.spark_landing import SparkLanding
+    from retention_warehouse.warehouse.targets import TargetError, connect, describe
+
+    try:
+        with connect("spark") as warehouse:
+            report = _run_load(SparkLanding(warehouse.session), data_dir, "loaded", remove_missing)  # type: ignore[attr-defined]
+            if not check:
+                return report, None, describe("spark")
+            _run_checks(None, "spark", target_path, PROJECT_ROOT / "logs")
+            return report, file_verdicts(lambda sql: warehouse.query(sql).rows, limit), describe("spark")
+    except TargetError as exc:
+        fail(exc, USAGE_ERROR)
 
 
 def totals_of(report: LoadReport, verdicts: dict[str, FileVerdict]) -> dict[str, int]:
@@ -128,20 +155,30 @@ def load_command(
         help="Remove the rows of files loaded from this folder before that are gone from it now.")] = False,
     limit: Annotated[int, typer.Option(min=1, help="Rejected rows to show per file.")] = 10,
     target_path: Annotated[Path, typer.Option(help="dbt target folder of the checks' run.")] = PROJECT_ROOT / "target",
+    target: Annotated[str, typer.Option("--target", help="duckdb (the warehouse file) or spark (Spark reads the "
+                                        "files into its metastore's raw tables).")] = "duckdb",
 ) -> None:
-    """Land raw files in the `raw` schema of the warehouse file, then check every row against the contract.
+    """Land raw files in the `raw` schema of the warehouse, then check every row against the contract.
 
     Files land as they are (landing tables raw.<entity>); the checks (dbt models, the same on every
     engine) quarantine bad rows into marts.fct_rejected_rows with file, row, column and reason. A file
     that cannot be read as a whole is rolled back and named; the exit code is then 1. Files loaded from
     this folder before and gone now are reported (their rows stay unless --remove-missing).
     """
-    path = db_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(path)) as con:
-        report = _run_load(con, data_dir, "loaded", remove_missing)
-    verdicts = _check(path, target_path, PROJECT_ROOT / "logs", limit) if check else None
-    console.print(load_report_table(report, f"Loaded {data_dir} into {path} (set {DB_PATH_ENV} to move it)", verdicts))
+    if target == "postgres":
+        fail(f"--target postgres: `warehouse load` does not write to PostgreSQL; load the files with your EL tool "
+             f"(or COPY) and point the sources at them (README, \"Point it at your warehouse\")", USAGE_ERROR)
+    check_target(target, LOAD_TARGETS)
+    if target == "spark":
+        report, verdicts, where = _load_into_spark(data_dir, remove_missing, check, target_path, limit)
+    else:
+        path = db_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with duckdb.connect(str(path)) as con:
+            report = _run_load(DuckDBLanding(con), data_dir, "loaded", remove_missing)
+        verdicts = _check(path, target_path, PROJECT_ROOT / "logs", limit) if check else None
+        where = f"{path} (set {DB_PATH_ENV} to move it)"
+    console.print(load_report_table(report, f"Loaded {data_dir} into {where}", verdicts))
     if verdicts is None:
         console.print(f"rows read {report.totals()['rows_read']:,}; not checked (--no-check): "
                       "`warehouse build` or `dbt build` checks them")
@@ -187,7 +224,7 @@ def validate_command(
     with tempfile.TemporaryDirectory(prefix="warehouse-validate-") as scratch:
         path = Path(scratch) / "validate.duckdb"
         with duckdb.connect(str(path)) as con:
-            report = _run_load(con, data_dir, "checked")
+            report = _run_load(DuckDBLanding(con), data_dir, "checked")
         verdicts = _check(path, PROJECT_ROOT / "target" / "validate", Path(scratch) / "logs", limit)
     totals = totals_of(report, verdicts)
     if output_format == "json":

@@ -11,15 +11,21 @@ and leaves nothing behind. Each file loads in one transaction; `raw.load_audit` 
 rows read, so raw rows reconcile with the files. Loading the same content again is a no-op (by
 sha256), a changed file replaces its earlier rows, and a file that was loaded from this folder before
 and is gone today is reported by every load (`LoadReport.missing`), its rows removed only on request.
+
+That flow is written once, here, over a `Landing`: where the rows go. `DuckDBLanding` is the DuckDB
+file's raw schema; `ingest/spark_landing.py` lands the same files in Spark's metastore, read by Spark
+itself, with the same file-level errors and audit.
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 
@@ -170,12 +176,34 @@ def discover_files(data_dir: Path) -> list[tuple[Entity, Path]]:
     return found
 
 
-def sha256_of(path: Path) -> str:
+def file_digest(path: Path, check_utf8: bool) -> tuple[str, str | None]:
+    """The file's sha256 and, for a text file, the first place it is not UTF-8 (None when it all is).
+
+    One read of the file for both, on every engine: Spark would read bad bytes as replacement
+    characters, so the encoding is checked here, before any engine reads the file.
+    """
     digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset, problem = 0, None
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
+            if check_utf8 and problem is None:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError as exc:
+                    problem = f"not UTF-8 text (byte 0x{block[exc.start]:02x} at offset {offset + exc.start:,})"
+            offset += len(block)
+    if check_utf8 and problem is None:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            problem = "not UTF-8 text (the file ends inside a character)"
+    return digest.hexdigest(), problem
+
+
+def sha256_of(path: Path) -> str:
+    return file_digest(path, check_utf8=False)[0]
 
 
 def file_format_of(path: Path) -> str:
@@ -185,32 +213,6 @@ def file_format_of(path: Path) -> str:
     if path.stat().st_size == 0:
         raise FileError(path, "file is empty (not even a header row)")
     return file_format
-
-
-def read_source(con: duckdb.DuckDBPyConnection, path: Path) -> str:
-    """Materialise a file as temp table `_src`, every column as read; return its format.
-
-    DuckDB keeps insertion order on create-table-as (preserve_insertion_order), so rowids are
-    consecutive in file order: the n-th data row (after the header) gets source row n.
-    """
-    file_format = file_format_of(path)
-    if file_format == "csv":
-        reader = (
-            "read_csv(?, header = true, all_varchar = true, delim = ',', quote = '\"', "
-            "escape = '\"', strict_mode = true, auto_detect = true, sample_size = -1)"
-        )
-    else:
-        reader = "read_parquet(?)"
-    try:
-        con.execute(f"create or replace temp table _src as select * from {reader}", [str(path)])
-    except duckdb.Error as exc:
-        first_line = str(exc).strip().splitlines()[0]
-        raise FileError(path, f"cannot be read as {file_format.upper()}: {first_line}") from exc
-    return file_format
-
-
-def source_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [row[0] for row in con.execute("select column_name from (describe _src)").fetchall()]
 
 
 def other_delimiter(found: list[str]) -> str | None:
@@ -240,140 +242,227 @@ def check_columns(path: Path, entity: Entity, found: list[str]) -> tuple[str, ..
     return tuple(name for name, low in zip(found, lowered) if low not in known)
 
 
-def landing_value(column: Column, found: list[str]) -> str:
-    """The source column matching a contract column (case-insensitive) as text, or null when the file lacks it."""
-    for name in found:
-        if name.strip().lower() == column.name:
-            return f"cast(src.{quote_identifier(name)} as varchar)"
-    return "cast(null as varchar)"
+def source_column_of(column: Column, found: list[str]) -> str | None:
+    """The file's column that holds a contract column (names compare case-insensitively), or None."""
+    return next((name for name in found if name.strip().lower() == column.name), None)
 
 
-def insert_rows(con: duckdb.DuckDBPyConnection, entity: Entity, found: list[str], rel_path: str, sha: str) -> int:
-    """Every row of `_src` into the landing table, in file order; the number of rows."""
-    values = ", ".join(landing_value(c, found) for c in entity.columns)
-    con.execute(
-        f"""
-        insert into {RAW_SCHEMA}.{entity.name}
-        select {values}, ?, rowid - (select min(rowid) from _src) + 1, ?, current_timestamp
-        from _src as src
-        order by rowid
-        """,
-        [rel_path, sha],
-    )
-    return con.execute("select count(*) from _src").fetchone()[0]
-
-
-def forget_file(con: duckdb.DuckDBPyConnection, entity: Entity, rel_path: str) -> int:
-    """Remove every row an earlier version of this file loaded; how many rows."""
-    removed = con.execute(f"select count(*) from {RAW_SCHEMA}.{entity.name} where _source_file = ?",
-                          [rel_path]).fetchone()[0]
-    con.execute(f"delete from {RAW_SCHEMA}.{entity.name} where _source_file = ?", [rel_path])
-    con.execute(f"delete from {RAW_SCHEMA}.load_audit where file_path = ?", [rel_path])
-    return removed
-
-
-def load_file(
-    con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, rel_path: str, data_dir: str
-) -> FileResult:
-    """Land one file in one transaction. Never raises for a bad file: it reports it."""
-    sha = sha256_of(path)
-    previous = con.execute(
-        f"select file_sha256, rows_read, ignored_columns from {RAW_SCHEMA}.load_audit where file_path = ?",
-        [rel_path],
-    ).fetchone()
-    if previous is not None and previous[0] == sha:
-        ignored = tuple(name for name in previous[2].split(",") if name)
-        return FileResult(rel_path, entity.name, sha, "unchanged", previous[1], ignored)
-    con.begin()
-    try:
-        file_format = read_source(con, path)
-        found = source_columns(con)
-        ignored = check_columns(path, entity, found)
-        if previous is not None:
-            forget_file(con, entity, rel_path)
-        rows_read = insert_rows(con, entity, found, rel_path, sha)
-        con.execute(
-            f"insert into {RAW_SCHEMA}.load_audit values (?, ?, ?, ?, ?, ?, ?, current_timestamp)",
-            [rel_path, data_dir, sha, entity.name, file_format, rows_read, ",".join(ignored)],
-        )
-        con.execute("drop table if exists _src")
-        con.commit()
-    except FileError as exc:
-        con.rollback()
-        return FileResult(rel_path, entity.name, sha, "failed", error=exc.problem)
-    except BaseException:
-        con.rollback()
-        raise
-    return FileResult(rel_path, entity.name, sha, "replaced" if previous is not None else "loaded", rows_read, ignored)
-
-
-def missing_files(con: duckdb.DuckDBPyConnection, data_dir: str, present: set[str]) -> list[tuple[str, str, int]]:
-    """(path, entity, rows) of every file loaded from `data_dir` before that is not among `present`."""
-    rows = con.execute(
-        f"select file_path, entity, rows_read from {RAW_SCHEMA}.load_audit where data_dir = ? order by file_path",
-        [data_dir],
-    ).fetchall()
-    return [(path, entity, count) for path, entity, count in rows if path not in present]
-
-
-def handle_missing(con: duckdb.DuckDBPyConnection, data_dir: str, present: set[str], remove: bool) -> list[MissingFile]:
-    """Report the files gone from `data_dir` since they were loaded; remove their rows when asked."""
-    gone: list[MissingFile] = []
-    for path, entity, rows in missing_files(con, data_dir, present):
-        if remove:
-            con.begin()
-            try:
-                forget_file(con, ENTITY_BY_NAME[entity], path)
-                con.commit()
-            except BaseException:
-                con.rollback()
-                raise
-        gone.append(MissingFile(path, entity, rows, removed=remove))
-    return gone
-
-
-def load_directory(
-    con: duckdb.DuckDBPyConnection,
-    data_dir: Path,
-    on_file: Callable[[FileResult], None] | None = None,
-    files: Iterable[tuple[Entity, Path]] | None = None,
-    remove_missing: bool = False,
-) -> LoadReport:
-    """Land every file under `data_dir` in the raw schema of `con`."""
-    ensure_raw_schema(con)
-    report = LoadReport()
-    folder = str(data_dir.resolve())
-    for entity, path in files if files is not None else discover_files(data_dir):
-        result = load_file(con, entity, path, path.relative_to(data_dir).as_posix(), folder)
-        report.files.append(result)
-        if on_file is not None:
-            on_file(result)
-    report.missing = handle_missing(con, folder, {f.path for f in report.files}, remove_missing)
-    load_import_audit(con, data_dir)
-    return report
-
-
-def load_import_audit(con: duckdb.DuckDBPyConnection, data_dir: Path) -> int:
-    """Replace raw.import_audit rows of `data_dir`'s import audit, if it has one; return measures loaded."""
+def import_audit_rows(data_dir: Path) -> tuple[str, list[tuple[str, str | None]]] | None:
+    """The import audit beside `data_dir`'s entity folders, if it has one: its path and (measure, value) pairs."""
     path = data_dir / IMPORT_AUDIT_FILE
     if not path.is_file():
-        return 0
+        return None
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FileError(path, f"not a JSON document: {exc}") from exc
     if not isinstance(payload, dict) or any(isinstance(v, (dict, list)) for v in payload.values()):
         raise FileError(path, "expected one JSON object of measure: scalar value pairs")
-    audit_file = path.as_posix()
-    con.begin()
-    try:
-        con.execute(f"delete from {RAW_SCHEMA}.import_audit where audit_file = ?", [audit_file])
-        con.executemany(
-            f"insert into {RAW_SCHEMA}.import_audit values (?, ?, ?, now())",
-            [[audit_file, measure, None if value is None else str(value)] for measure, value in payload.items()],
+    return path.as_posix(), [(measure, None if value is None else str(value)) for measure, value in payload.items()]
+
+
+# --------------------------------------------------------------------------- where rows land
+
+
+def ignored_columns_of(audited: str) -> tuple[str, ...]:
+    """The load audit's comma-separated ignored columns as a tuple."""
+    return tuple(name for name in audited.split(",") if name)
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    """What the load audit holds about one file."""
+
+    path: str
+    data_dir: str
+    entity: str
+    sha256: str
+    rows_read: int
+    ignored_columns: tuple[str, ...]
+
+
+class Landing(Protocol):
+    """The raw schema of one engine: landing tables and load audit. Every method acts on one file at a time."""
+
+    def prepare(self) -> None:
+        """Create the raw schema, the landing tables and the audits where missing."""
+
+    def loaded(self) -> dict[str, LoadedFile]:
+        """Every file of the load audit, by path."""
+
+    def land(self, entity: Entity, path: Path, rel_path: str, sha: str, data_dir: str) -> tuple[str, int, tuple[str, ...]]:
+        """Replace the rows of `rel_path` with the file's and record it in the audit, all or nothing.
+        Return the file's format, rows read and the columns the contract does not know; raise FileError."""
+
+    def forget(self, entity: Entity, rel_path: str) -> None:
+        """Remove the rows and the audit record of a file."""
+
+    def replace_import_audit(self, audit_file: str, measures: list[tuple[str, str | None]]) -> None:
+        """Replace the import audit's measures of `audit_file`."""
+
+
+class DuckDBLanding:
+    """The raw schema of a DuckDB file; each file lands in one transaction."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def prepare(self) -> None:
+        ensure_raw_schema(self.con)
+
+    def loaded(self) -> dict[str, LoadedFile]:
+        rows = self.con.execute(f"select file_path, data_dir, entity, file_sha256, rows_read, ignored_columns "
+                                f"from {RAW_SCHEMA}.load_audit").fetchall()
+        return {row[0]: LoadedFile(*row[:5], ignored_columns_of(row[5])) for row in rows}
+
+    def _read(self, path: Path) -> str:
+        """Materialise a file as temp table `_src`, every column as read; return its format.
+
+        DuckDB keeps insertion order on create-table-as (preserve_insertion_order), so rowids are
+        consecutive in file order: the n-th data row (after the header) gets source row n.
+        """
+        file_format = file_format_of(path)
+        if file_format == "csv":
+            reader = (
+                "read_csv(?, header = true, all_varchar = true, delim = ',', quote = '\"', "
+                "escape = '\"', strict_mode = true, auto_detect = true, sample_size = -1)"
+            )
+        else:
+            reader = "read_parquet(?)"
+        try:
+            self.con.execute(f"create or replace temp table _src as select * from {reader}", [str(path)])
+        except duckdb.Error as exc:
+            first_line = str(exc).strip().splitlines()[0]
+            raise FileError(path, f"cannot be read as {file_format.upper()}: {first_line}") from exc
+        return file_format
+
+    def _insert(self, entity: Entity, found: list[str], rel_path: str, sha: str) -> int:
+        """Every row of `_src` into the landing table, in file order; the number of rows."""
+        values = ", ".join(
+            f"cast(src.{quote_identifier(name)} as varchar)" if (name := source_column_of(c, found)) is not None
+            else "cast(null as varchar)" for c in entity.columns)
+        self.con.execute(
+            f"""
+            insert into {RAW_SCHEMA}.{entity.name}
+            select {values}, ?, rowid - (select min(rowid) from _src) + 1, ?, current_timestamp
+            from _src as src
+            order by rowid
+            """,
+            [rel_path, sha],
         )
-        con.commit()
-    except duckdb.Error:
-        con.rollback()
-        raise
-    return len(payload)
+        return self.con.execute("select count(*) from _src").fetchone()[0]
+
+    def land(self, entity: Entity, path: Path, rel_path: str, sha: str, data_dir: str) -> tuple[str, int, tuple[str, ...]]:
+        self.con.begin()
+        try:
+            file_format = self._read(path)
+            found = [row[0] for row in self.con.execute("select column_name from (describe _src)").fetchall()]
+            ignored = check_columns(path, entity, found)
+            self._delete(entity, rel_path)
+            rows_read = self._insert(entity, found, rel_path, sha)
+            self.con.execute(
+                f"insert into {RAW_SCHEMA}.load_audit values (?, ?, ?, ?, ?, ?, ?, current_timestamp)",
+                [rel_path, data_dir, sha, entity.name, file_format, rows_read, ",".join(ignored)],
+            )
+            self.con.execute("drop table if exists _src")
+            self.con.commit()
+        except BaseException:
+            self.con.rollback()
+            raise
+        return file_format, rows_read, ignored
+
+    def _delete(self, entity: Entity, rel_path: str) -> None:
+        self.con.execute(f"delete from {RAW_SCHEMA}.{entity.name} where _source_file = ?", [rel_path])
+        self.con.execute(f"delete from {RAW_SCHEMA}.load_audit where file_path = ?", [rel_path])
+
+    def forget(self, entity: Entity, rel_path: str) -> None:
+        self.con.begin()
+        try:
+            self._delete(entity, rel_path)
+            self.con.commit()
+        except BaseException:
+            self.con.rollback()
+            raise
+
+    def replace_import_audit(self, audit_file: str, measures: list[tuple[str, str | None]]) -> None:
+        self.con.begin()
+        try:
+            self.con.execute(f"delete from {RAW_SCHEMA}.import_audit where audit_file = ?", [audit_file])
+            self.con.executemany(f"insert into {RAW_SCHEMA}.import_audit values (?, ?, ?, now())",
+                                 [[audit_file, measure, value] for measure, value in measures])
+            self.con.commit()
+        except BaseException:
+            self.con.rollback()
+            raise
+
+
+# --------------------------------------------------------------------------- the load
+
+
+def load_file(landing: Landing, entity: Entity, path: Path, rel_path: str, data_dir: str,
+              previous: LoadedFile | None) -> FileResult:
+    """Land one file, all or nothing. Never raises for a bad file: it reports it."""
+    try:
+        file_format = file_format_of(path)
+    except FileError as exc:
+        return FileResult(rel_path, entity.name, sha256_of(path), "failed", error=exc.problem)
+    sha, not_utf8 = file_digest(path, check_utf8=file_format == "csv")
+    if previous is not None and previous.sha256 == sha:
+        return FileResult(rel_path, entity.name, sha, "unchanged", previous.rows_read, previous.ignored_columns)
+    if not_utf8 is not None:
+        return FileResult(rel_path, entity.name, sha, "failed", error=f"cannot be read as CSV: {not_utf8}")
+    try:
+        _, rows_read, ignored = landing.land(entity, path, rel_path, sha, data_dir)
+    except FileError as exc:
+        return FileResult(rel_path, entity.name, sha, "failed", error=exc.problem)
+    return FileResult(rel_path, entity.name, sha, "replaced" if previous is not None else "loaded", rows_read, ignored)
+
+
+def handle_missing(landing: Landing, loaded: dict[str, LoadedFile], data_dir: str, present: set[str],
+                   remove: bool) -> list[MissingFile]:
+    """Report the files loaded from `data_dir` before that are gone from it; remove their rows when asked."""
+    gone: list[MissingFile] = []
+    for path, before in sorted(loaded.items()):
+        if before.data_dir != data_dir or path in present:
+            continue
+        if remove:
+            landing.forget(ENTITY_BY_NAME[before.entity], path)
+        gone.append(MissingFile(path, before.entity, before.rows_read, removed=remove))
+    return gone
+
+
+def landing_of(target: duckdb.DuckDBPyConnection | Landing) -> Landing:
+    return DuckDBLanding(target) if isinstance(target, duckdb.DuckDBPyConnection) else target
+
+
+def load_directory(
+    target: duckdb.DuckDBPyConnection | Landing,
+    data_dir: Path,
+    on_file: Callable[[FileResult], None] | None = None,
+    files: Iterable[tuple[Entity, Path]] | None = None,
+    remove_missing: bool = False,
+) -> LoadReport:
+    """Land every file under `data_dir` in the raw schema of `target` (a DuckDB connection, or a Landing)."""
+    landing = landing_of(target)
+    landing.prepare()
+    report = LoadReport()
+    folder = str(data_dir.resolve())
+    loaded = landing.loaded()
+    for entity, path in files if files is not None else discover_files(data_dir):
+        rel_path = path.relative_to(data_dir).as_posix()
+        result = load_file(landing, entity, path, rel_path, folder, loaded.get(rel_path))
+        report.files.append(result)
+        if on_file is not None:
+            on_file(result)
+    report.missing = handle_missing(landing, loaded, folder, {f.path for f in report.files}, remove_missing)
+    load_import_audit(landing, data_dir)
+    return report
+
+
+def load_import_audit(target: duckdb.DuckDBPyConnection | Landing, data_dir: Path) -> int:
+    """Replace the raw.import_audit rows of `data_dir`'s import audit, if it has one; return measures loaded."""
+    audit = import_audit_rows(data_dir)
+    if audit is None:
+        return 0
+    landing_of(target).replace_import_audit(*audit)
+    return len(audit[1])

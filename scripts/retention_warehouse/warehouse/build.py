@@ -2,9 +2,9 @@
 
 Where each step runs (docs/engines.md):
 
-- load: always into the DuckDB file (`warehouse load`), so the contract checks and the quarantine
-  exist once, in retention_warehouse/ingest/loader.py; `warehouse export-raw` copies the raw tables to
-  the target (warehouse/raw_export.py);
+- load: the raw tables are already on the target (an EL tool's on PostgreSQL; on Spark landed by
+  `warehouse load --target spark`, ingest/spark_landing.py), or copied from the DuckDB file by
+  `warehouse export-raw` (warehouse/raw_export.py); the contract checks are dbt models, part of the build;
 - build: `dbt build` on the target. dbt-duckdb runs the five Python models (three CLV, two churn)
   inside it; on other targets dbt cannot run them, so the build runs in two parts with the fit step
   between them: first everything except those models and what depends on them, then the fit step

@@ -2,7 +2,7 @@
 
 The rules themselves are dbt models (models/staging/<source>/base/base_*_checked.sql, with the macros
 in macros/contract/), so they run on every engine the same way. This module runs just those models on
-a DuckDB file (`run_checks`) and reads their verdict per file (`file_verdicts`): what `warehouse load`
+a DuckDB file or a target (`run_checks`) and reads their verdict per file (`file_verdicts`): what `warehouse load`
 and `warehouse validate` report, and what `warehouse publish --strict` refuses on.
 """
 
@@ -56,11 +56,13 @@ class FileVerdict:
         return self.rows_read - self.rows_rejected
 
 
-def run_checks(db_path: Path, *, project_dir: Path, target_path: Path, log_path: Path,
-               env: dict[str, str] | None = None) -> None:
-    """Build the contract checks on the DuckDB file `db_path`; raise ChecksFailed when a node failed."""
-    failures = failures_of(invoke(CHECKS, project_dir=project_dir, target_path=target_path, log_path=log_path,
-                                  env={DB_PATH_ENV: str(db_path), "DBT_TARGET": "duckdb", **(env or {})}))
+def run_checks(db_path: Path | None, *, project_dir: Path, target_path: Path, log_path: Path,
+               env: dict[str, str] | None = None, target: str = "duckdb") -> None:
+    """Build the contract checks on `target` (the DuckDB file `db_path`, or the output of profiles.yml when
+    None); raise ChecksFailed when a node failed."""
+    where = {DB_PATH_ENV: str(db_path)} if db_path is not None else {}
+    failures = failures_of(invoke([*CHECKS, "--target", target], project_dir=project_dir, target_path=target_path,
+                                  log_path=log_path, env={**where, "DBT_TARGET": target, **(env or {})}))
     if failures:
         raise ChecksFailed(failures)
 

@@ -1,8 +1,9 @@
 """`warehouse export-raw`: the DuckDB file's loaded raw tables copied to a PostgreSQL or Spark target.
 
-For trying another engine on files loaded locally: this copies every `raw.*` table as it landed (the
-rows as read, and the audits), and dbt's contract checks then judge them on that engine as on DuckDB.
-Raw tables that already live in the engine need no copy (docs/data-contract.md).
+For trying PostgreSQL on files loaded locally, without an EL tool (`make build-postgres`): this copies
+every `raw.*` table as it landed (the rows as read, and the audits), and dbt's contract checks then
+judge them on that engine as on DuckDB. Raw tables that already live in the engine need no copy
+(docs/data-contract.md); Spark reads files itself (`warehouse load --target spark`).
 """
 
 from __future__ import annotations
