@@ -19,7 +19,11 @@
     row (file and row number, or key) leads to the value in raw.
 
     The source may lack optional contract columns and the metadata columns (_source_file,
-    _source_row, _loaded_at): they are read as null. Arguments: the entity (raw_contract()), its
+    _source_row, _loaded_at): they are read as null. The typed fast path: where the source has a
+    column `<name>__typed` beside a timestamp, date, amount or score column (ingestion fills it for a
+    Parquet column whose type already is the contract's, and leaves the text null), a row's typed
+    value is used as it is, and only the rows with text are parsed; the reasons and raw_record show a
+    typed value as its text, so both paths give the same verdicts. Arguments: the entity (raw_contract()), its
     source relation, the expression a version is ordered by (latest_version_rank's updated_at; none
     for entities with one version per key), and extra checks.
 -#}
@@ -34,14 +38,34 @@
     {%- do present.extend(['_source_file', '_source_row', '_loaded_at']) -%}
 {%- endif -%}
 {%- set q = "chr(39)" -%}
+{%- set typed_in_source = [] -%}
+{%- for c in contract.columns if c.kind in ('timestamp', 'date', 'money', 'score') and (c.name ~ '__typed') in present -%}
+    {%- do typed_in_source.append(c.name) -%}
+{%- endfor -%}
+{#- Per column: its value as text (a typed value as its text, computed only where shown), present, missing. -#}
+{%- set text_of = {} -%}
+{%- set present_of = {} -%}
+{%- set missing_of = {} -%}
+{%- for c in contract.columns -%}
+    {%- set raw = "_raw_" ~ c.name -%}
+    {%- if c.name in typed_in_source -%}
+        {%- do text_of.update({c.name: "case when _typed_" ~ c.name ~ " is not null then cast(_typed_" ~ c.name ~ " as " ~ dbt.type_string() ~ ") else " ~ raw ~ " end"}) -%}
+        {%- do present_of.update({c.name: "(_typed_" ~ c.name ~ " is not null or " ~ raw ~ " <> '')"}) -%}
+        {%- do missing_of.update({c.name: "(_typed_" ~ c.name ~ " is null and " ~ raw ~ " = '')"}) -%}
+    {%- else -%}
+        {%- do text_of.update({c.name: raw}) -%}
+        {%- do present_of.update({c.name: raw ~ " <> ''"}) -%}
+        {%- do missing_of.update({c.name: raw ~ " = ''"}) -%}
+    {%- endif -%}
+{%- endfor -%}
 {%- set checks = [] -%}
 {%- for c in contract.columns -%}
     {%- set raw = "_raw_" ~ c.name -%}
     {#- A personal value (an email, a name) is never shown: the quarantine is read by BI. -#}
-    {%- set shown = "'(personal data: see the source row)'" if c.personal else q ~ " || left(" ~ raw ~ ", 80) || " ~ q -%}
-    {%- set is_present = raw ~ " <> ''" -%}
+    {%- set shown = "'(personal data: see the source row)'" if c.personal else q ~ " || left(" ~ text_of[c.name] ~ ", 80) || " ~ q -%}
+    {%- set is_present = present_of[c.name] -%}
     {%- if c.required -%}
-        {%- do checks.append((c.name, raw ~ " = ''", "'missing required value'")) -%}
+        {%- do checks.append((c.name, missing_of[c.name], "'missing required value'")) -%}
     {%- endif -%}
     {%- if c.kind == 'timestamp' -%}
         {%- do checks.append((c.name, is_present ~ " and " ~ c.name ~ " is null", "'not a timestamp: ' || " ~ shown)) -%}
@@ -110,6 +134,9 @@ landed as (
     select
         {% for c in contract.columns -%}
         {{ contract_text(c.name if c.name in present else 'null') }} as _raw_{{ c.name }},
+        {% if c.name in typed_in_source -%}
+        {{ c.name }}__typed as _typed_{{ c.name }},
+        {% endif -%}
         {% endfor -%}
         {{ 'cast(_source_file as ' ~ dbt.type_string() ~ ')' if '_source_file' in present else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as source_file,
         {{ 'cast(_source_row as ' ~ dbt.type_bigint() ~ ')' if '_source_row' in present else 'cast(null as ' ~ dbt.type_bigint() ~ ')' }} as source_row,
@@ -128,10 +155,19 @@ typed as (
         coalesce(status_mappings.order_status, lower({{ value }})) as {{ c.name }}{{ "," if not loop.last }}
         {%- elif c.kind == 'enum' -%}
         {{ c.case }}({{ value }}) as {{ c.name }}{{ "," if not loop.last }}
+        {%- elif c.kind == 'timestamp' and c.name in typed_in_source -%}
+        coalesce(cast(_typed_{{ c.name }} as {{ contract_timestamptz_type() }}), {{ contract_try_timestamp("_raw_" ~ c.name) }}) as {{ c.name }}{{ "," if not loop.last }}
         {%- elif c.kind == 'timestamp' -%}
         {{ contract_try_timestamp("_raw_" ~ c.name) }} as {{ c.name }}{{ "," if not loop.last }}
+        {%- elif c.kind == 'date' and c.name in typed_in_source -%}
+        coalesce(cast(_typed_{{ c.name }} as date), {{ contract_try_date("_raw_" ~ c.name) }}) as {{ c.name }}{{ "," if not loop.last }}
         {%- elif c.kind == 'date' -%}
         {{ contract_try_date("_raw_" ~ c.name) }} as {{ c.name }}{{ "," if not loop.last }}
+        {%- elif c.kind in ('money', 'score') and c.name in typed_in_source -%}
+        case when _typed_{{ c.name }} is not null
+            then {{ adapter.dispatch('contract_cast_number', 'retention_warehouse')("_typed_" ~ c.name) }}
+            else {{ contract_try_number("_raw_" ~ c.name) }}
+        end as _exact_{{ c.name }}{{ "," if not loop.last }}
         {%- elif c.kind in ('money', 'score') -%}
         {{ contract_try_number("_raw_" ~ c.name) }} as _exact_{{ c.name }}{{ "," if not loop.last }}
         {%- endif %}
@@ -220,7 +256,7 @@ final as (
         rejection_reason,
         -- The row as read, for the quarantine only: a JSON text per valid row would cost at scale.
         case when rejection_reason is not null then '{' || {% for c in contract.columns -%}
-        '"{{ c.name }}": ' || {{ "case when _raw_" ~ c.name ~ " = '' then '\"\"' else '\"(personal data)\"' end" if c.personal else contract_json_string("_raw_" ~ c.name) }}{{ " || ', ' || " if not loop.last }}
+        '"{{ c.name }}": ' || {{ "case when _raw_" ~ c.name ~ " = '' then '\"\"' else '\"(personal data)\"' end" if c.personal else contract_json_string(text_of[c.name]) }}{{ " || ', ' || " if not loop.last }}
         {%- endfor %} || '}' end as raw_record,
         case
             when rejection_reason is not null then 'quarantined'

@@ -5,14 +5,15 @@ exactly one place; valid rows staged with their values; `warehouse validate` giv
 from __future__ import annotations
 
 import json
-from datetime import timezone
+from datetime import date, timezone
+from decimal import Decimal
 
 import pytest
 from typer.testing import CliRunner
 
 from retention_warehouse.cli import app
 from tests.support.contract_catalogue import (HOSTILE_FILE_NAME, INSTANT, MIXED_TIME_ZONES, ROW_CLASSES,
-                                              STATUS_MAPPINGS, BadInput)
+                                              STATUS_MAPPINGS, TYPED_FILE, TYPED_ORDERS, BadInput)
 
 runner = CliRunner()
 
@@ -82,6 +83,23 @@ def test_a_file_named_with_quotes_and_semicolons_is_staged_safely(catalogue_ware
     assert catalogue_warehouse.query("select source_file from staging.stg_shop__orders where order_id = 'HF1'") == [
         (f"orders/{HOSTILE_FILE_NAME}",)]
     assert catalogue_warehouse.query("select count(*) from raw.customers")[0][0] > 0
+
+
+def test_typed_parquet_takes_the_fast_path_with_the_text_paths_verdicts(catalogue_warehouse) -> None:
+    """The typed Parquet file's amounts and dates landed typed (text null), and were judged as text is:
+    its bad rows are quarantined with the text path's reasons (test_each_bad_row_is_quarantined... and, on
+    the other engines, which land the same file as text, tests/engines/test_contract_checks_engines.py),
+    and its good row is staged with its values."""
+    assert catalogue_warehouse.query(
+        f"select count(*), count(gross_amount__typed), count(gross_amount), count(actual_delivery_date__typed) "
+        f"from raw.orders where _source_file = '{TYPED_FILE}'") == [(len(TYPED_ORDERS), len(TYPED_ORDERS) - 1, 0,
+                                                                     len(TYPED_ORDERS))]
+    found = {row: (column, reason) for file, row, column, reason in catalogue_warehouse.query(
+        "select source_file, source_row, column_name, reason from marts.fct_rejected_rows") if file == TYPED_FILE}
+    assert found == {row: verdict for row, (_, _, verdict) in enumerate(TYPED_ORDERS.values(), start=1) if verdict}
+    assert catalogue_warehouse.query("select gross_amount, discount_amount, actual_delivery_date from "
+                                     "staging.stg_shop__orders where order_id = 'TP1'") == [
+        (Decimal("100.00"), Decimal("10.00"), date(2025, 2, 5))]
 
 
 def test_any_timestamp_and_amount_round_trips(catalogue_warehouse) -> None:

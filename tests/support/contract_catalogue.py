@@ -164,6 +164,31 @@ SAMPLE_ROWS = 200
 """Rows of the deterministic sample of timestamps (any offset) and amounts (any cents)."""
 
 
+TYPED_ORDERS = {  # order id -> (gross, actual delivery, where the checks put it: None staged, else (column, reason))
+    "TP1": (100.0, 20_124, None),
+    "TP2": (-100.0, 20_124, ("gross_amount", "negative amount: '-100.0'")),
+    "TP3": (100.001, 20_124, ("gross_amount", "more than 2 decimal places: '100.001'")),
+    "TP4": (100.0, 19_700, ("actual_delivery_date", "delivered before the order was placed")),
+    "TP5": (None, 20_124, ("gross_amount", "missing required value")),
+}
+"""A Parquet file whose amounts (double) and dates (date) have the contract's types: DuckDB's ingestion
+lands them typed (the fast path), the other engines as text; the verdicts must be the same."""
+TYPED_FILE = "orders/typed.parquet"
+
+
+def _typed_orders() -> bytes:
+    keys = list(TYPED_ORDERS)
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.table({
+        "order_id": keys, "customer_id": ["C1"] * len(keys), "ordered_at": ["2024-02-01T10:00:00Z"] * len(keys),
+        "status": ["delivered"] * len(keys),
+        "gross_amount": pa.array([TYPED_ORDERS[k][0] for k in keys], pa.float64()),
+        "discount_amount": pa.array([10.0] * len(keys), pa.float64()), "currency": ["USD"] * len(keys),
+        "actual_delivery_date": pa.array([TYPED_ORDERS[k][1] for k in keys], pa.date32()),
+    }), sink)
+    return sink.getvalue().to_pybytes()
+
+
 @dataclass(frozen=True)
 class Catalogue:
     """The catalogue's data directory and what the checks must make of it."""
@@ -219,8 +244,13 @@ def write_catalogue(data_dir: Path) -> Catalogue:
     write(data_dir / "orders" / HOSTILE_FILE_NAME, [ORDER_HEADER, GOOD_ORDER.replace("O1,", "HF1,")])
     sample_rows, sample = _sample_rows()
     write(data_dir / "orders" / "sample.csv", sample_rows)
+    (data_dir / TYPED_FILE).write_bytes(_typed_orders())
+    for row, (_, _, verdict) in enumerate(TYPED_ORDERS.values(), start=1):
+        if verdict is not None:
+            quarantined[(TYPED_FILE, row)] = verdict
     rows_read: dict[str, int] = {}
     for path in data_dir.glob("*/*"):
-        lines = path.read_bytes().decode().splitlines()
-        rows_read[path.parent.name] = rows_read.get(path.parent.name, 0) + len(lines) - 1
+        rows = (pq.read_metadata(path).num_rows if path.suffix == ".parquet"
+                else len(path.read_bytes().decode().splitlines()) - 1)
+        rows_read[path.parent.name] = rows_read.get(path.parent.name, 0) + rows
     return Catalogue(data_dir, quarantined, sample, rows_read)

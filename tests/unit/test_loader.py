@@ -1,9 +1,11 @@
-"""Ingestion (ingest/loader.py) on hand-written files: rows land as they were read, with file and row;
+"""Ingestion (ingest/loader.py) on hand-written files: rows land as they were read (typed Parquet columns
+typed), with file and row;
 unreadable files fail whole and are named; reloads, replaced files and files gone from the folder.
 Which rows are valid is the contract checks' business (tests/integration/test_contract_checks.py)."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import duckdb
@@ -11,8 +13,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from retention_warehouse.ingest.contract import ENTITIES
-from retention_warehouse.ingest.loader import FileError, load_directory
+from retention_warehouse.ingest.contract import ENTITIES, ENTITY_BY_NAME
+from retention_warehouse.ingest.loader import FileError, landing_table_ddl, load_directory
 from tests.support.contract_catalogue import FILE_CLASSES, ROW_CLASSES, BadInput
 from tests.support.raw_files import ORDER_HEADER, load, query, raw_dir, write
 
@@ -90,20 +92,37 @@ def test_a_required_column_may_not_be_absent(tmp_path: Path) -> None:
     assert "missing required column(s) gross_amount" in error and "A orders file needs: order_id" in error
 
 
-def test_typed_parquet_lands_as_its_text(tmp_path: Path) -> None:
+def test_typed_parquet_lands_typed_and_other_types_as_text(tmp_path: Path) -> None:
+    """The fast path: a Parquet column of the contract's type lands in <name>__typed, the text left null;
+    one of another type (a decimal amount, a date as text) lands as its text."""
     data = raw_dir(tmp_path)
     (data / "orders").mkdir()
     table = pa.table({
         "order_id": ["O1"], "customer_id": ["C1"],
         "ordered_at": pa.array([1706781600_000_000], pa.timestamp("us", tz="UTC")),
         "status": ["placed"], "gross_amount": pa.array([12345], pa.decimal128(18, 2)).cast(pa.decimal128(18, 2)),
+        "discount_amount": pa.array([1.5], pa.float64()),
         "currency": ["EUR"], "promised_delivery_date": pa.array([19760], pa.date32()),
+        "actual_delivery_date": ["2024-02-08"],
     })
     pq.write_table(table, data / "orders" / "o.parquet")
     db = tmp_path / "w.duckdb"
     assert not load(data, db).failed
-    assert query(db, "select ordered_at, gross_amount, promised_delivery_date from raw.orders") == [
-        ("2024-02-01 10:00:00+00", "12345.00", "2024-02-07")]
+    assert query(db, "select ordered_at, ordered_at__typed, gross_amount, gross_amount__typed, discount_amount, "
+                     "discount_amount__typed, promised_delivery_date, promised_delivery_date__typed, "
+                     "actual_delivery_date, actual_delivery_date__typed from raw.orders") == [
+        (None, datetime(2024, 2, 1, 10, tzinfo=timezone.utc), "12345.00", None, None, 1.5,
+         None, date(2024, 2, 7), "2024-02-08", None)]
+
+
+def test_a_landing_table_from_before_the_typed_columns_gets_them(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema raw")
+        con.execute(landing_table_ddl(ENTITY_BY_NAME["orders"]))
+    load(raw_dir(tmp_path, ORDERS), db)
+    assert query(db, "select order_id, ordered_at, ordered_at__typed from raw.orders order by 1") == [
+        ("O1", "2024-02-01T10:00:00Z", None), ("O2", " 2024-02-01T10:00:00Z ", None)]
 
 
 def test_extra_columns_are_reported_not_silently_dropped(tmp_path: Path) -> None:

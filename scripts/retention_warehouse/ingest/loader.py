@@ -1,8 +1,9 @@
 """Ingestion: raw files into the landing tables of the `raw` schema, as they are.
 
 Every row of a file lands in `raw.<entity>` once, every contract column as the text that was read
-(a Parquet value as DuckDB's text of it; an optional column the file lacks as null), with the file,
-its row number, its sha256 and the load time. Which rows are valid is decided in dbt, by the contract
+(an optional column the file lacks as null), with the file, its row number, its sha256 and the load
+time; a Parquet column that already has the contract's type lands typed in `<name>__typed` instead
+(TYPED_STORAGE: the fast path, no text written or parsed back). Which rows are valid is decided in dbt, by the contract
 check models (models/staging/<source>/base/), on every engine alike; nothing here checks a row.
 
 What stays here are the file-level problems, found before a row lands: a file that cannot be read, is
@@ -95,6 +96,24 @@ METADATA_COLUMNS = ("_source_file", "_source_row", "_file_sha256", "_loaded_at")
 """The columns ingestion adds to every landing row (an EL tool's table may have none of them)."""
 
 
+TYPED_STORAGE = {"timestamp": "timestamptz", "date": "date", "money": "double", "score": "bigint"}
+"""The typed fast path: beside each timestamp, date, amount and score column, a column `<name>__typed`
+of this type holds the value of a Parquet column that already has a matching type (PARQUET_TYPES),
+with the text column left null; the checks then use it without parsing text (contract_checked)."""
+PARQUET_TYPES = {
+    "timestamp": {"TIMESTAMP WITH TIME ZONE", "TIMESTAMP"},  # a time without zone is UTC, as in text
+    "date": {"DATE"},
+    "money": {"DOUBLE", "FLOAT"},  # a DECIMAL column lands as its text: exact, whatever its scale
+    "score": {"BIGINT", "INTEGER", "SMALLINT", "TINYINT"},
+}
+"""DuckDB's types of a Parquet file's columns that land typed, per contract kind."""
+
+
+def typed_column(column: Column) -> str | None:
+    """The name of the column that holds the contract column's typed values, if its kind has one."""
+    return f"{column.name}__typed" if column.kind in TYPED_STORAGE else None
+
+
 def landing_table_ddl(entity: Entity) -> str:
     columns = ",\n    ".join(f"{quote_identifier(c.name)} varchar" for c in entity.columns)
     return f"""
@@ -105,6 +124,13 @@ create table if not exists {RAW_SCHEMA}.{entity.name} (
     _file_sha256 varchar not null,
     _loaded_at timestamptz not null
 )"""
+
+
+def typed_columns_ddl(entity: Entity) -> list[str]:
+    """Add the typed fast path's columns (also to a landing table made before they existed)."""
+    return [f"alter table {RAW_SCHEMA}.{entity.name} add column if not exists "
+            f"{quote_identifier(name)} {TYPED_STORAGE[c.kind]}"
+            for c in entity.columns if (name := typed_column(c)) is not None]
 
 
 AUDIT_DDL = f"""
@@ -153,6 +179,8 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(IMPORT_AUDIT_DDL)
     for entity in ENTITIES:
         con.execute(landing_table_ddl(entity))
+        for statement in typed_columns_ddl(entity):
+            con.execute(statement)
 
 
 # --------------------------------------------------------------------------- files
@@ -336,15 +364,25 @@ class DuckDBLanding:
             raise FileError(path, f"cannot be read as {file_format.upper()}: {first_line}") from exc
         return file_format
 
-    def _insert(self, entity: Entity, found: list[str], rel_path: str, sha: str) -> int:
-        """Every row of `_src` into the landing table, in file order; the number of rows."""
-        values = ", ".join(
-            f"cast(src.{quote_identifier(name)} as varchar)" if (name := source_column_of(c, found)) is not None
-            else "cast(null as varchar)" for c in entity.columns)
+    def _insert(self, entity: Entity, found: dict[str, str], rel_path: str, sha: str) -> int:
+        """Every row of `_src` into the landing table, in file order; the number of rows. A Parquet
+        value whose type is the contract's lands typed (the fast path), every other value as text."""
+        targets: list[str] = []
+        values: list[str] = []
+        for c in entity.columns:
+            name = source_column_of(c, list(found))
+            typed = typed_column(c)
+            fast = name is not None and typed is not None and found[name] in PARQUET_TYPES[c.kind]
+            source = f"src.{quote_identifier(name)}" if name is not None else "null"
+            targets.append(quote_identifier(c.name))
+            values.append("cast(null as varchar)" if fast else f"cast({source} as varchar)")
+            if typed is not None:
+                targets.append(quote_identifier(typed))
+                values.append(f"cast({source if fast else 'null'} as {TYPED_STORAGE[c.kind]})")
         self.con.execute(
             f"""
-            insert into {RAW_SCHEMA}.{entity.name}
-            select {values}, ?, rowid - (select min(rowid) from _src) + 1, ?, current_timestamp
+            insert into {RAW_SCHEMA}.{entity.name} ({", ".join(targets)}, {", ".join(METADATA_COLUMNS)})
+            select {", ".join(values)}, ?, rowid - (select min(rowid) from _src) + 1, ?, current_timestamp
             from _src as src
             order by rowid
             """,
@@ -356,8 +394,8 @@ class DuckDBLanding:
         self.con.begin()
         try:
             file_format = self._read(path)
-            found = [row[0] for row in self.con.execute("select column_name from (describe _src)").fetchall()]
-            ignored = check_columns(path, entity, found)
+            found = dict(self.con.execute("select column_name, column_type from (describe _src)").fetchall())
+            ignored = check_columns(path, entity, list(found))
             self._delete(entity, rel_path)
             rows_read = self._insert(entity, found, rel_path, sha)
             self.con.execute(
