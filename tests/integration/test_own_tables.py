@@ -9,6 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from retention_warehouse.ingest.contract import ENTITY_BY_NAME
+from retention_warehouse.ingest.loader import typed_column
 from tests.support.el_copy import SHOP_ORDER_COLUMNS
 from tests.support.raw_files import query
 from tests.support.shared import copy_of
@@ -28,10 +30,15 @@ def own_tables(db_path: Path, orders_view_columns: str) -> None:
     """Schema shop_el as an EL tool might leave it: views over the landed tables, and the shop's orders
     under its own column names (SHOP_ORDER_COLUMNS) mapped to the contract by view orders_contract."""
     renamed = ", ".join(f"{contract} as {shop}" for contract, shop in SHOP_ORDER_COLUMNS.items())
+    folded = [c.name for c in ENTITY_BY_NAME["orders"].columns if typed_column(c) is not None]
+    typed = [f"{name}__typed" for name in folded]
     execute(db_path, "create schema shop_el",
             *(f"create view shop_el.{entity} as select * from raw.{entity}"
               for entity in ("customers", "survey_responses", "support_tickets", "campaign_assignments")),
-            f"create table shop_el.shop_orders as select * rename ({renamed}) from raw.orders",
+            # An EL tool's table has one column per value: the fast path's typed values folded into the text.
+            f"create view shop_el.orders_text as select * exclude ({', '.join(typed)}) replace ("
+            f"{', '.join(f'coalesce({c}, cast({c}__typed as varchar)) as {c}' for c in folded)}) from raw.orders",
+            f"create table shop_el.shop_orders as select * rename ({renamed}) from shop_el.orders_text",
             f"create view shop_el.orders_contract as select {orders_view_columns} from shop_el.shop_orders")
 
 
