@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from retention_warehouse.python_models import churn_tables, clv_tables
+from retention_warehouse.config import PROJECT_ROOT
 from retention_warehouse.warehouse.build import PYTHON_MODELS_SELECTOR, build
 from retention_warehouse.warehouse.fit_step import (
     CHURN_FITTED_MODEL,
@@ -31,6 +32,7 @@ from retention_warehouse.warehouse.fit_step import (
 from retention_warehouse.warehouse.project import project_vars
 from retention_warehouse.warehouse.targets import DuckDBWarehouse
 from tests.support.mart_diff import compare_mart
+from tests.support.warehouses import run_dbt
 
 KEYS = {FITTED_MODEL: ("fit_purpose", "model", "parameter"), PREDICTED_MODEL: ("customer_id",), HOLDOUT_MODEL: ("period",),
         CHURN_FITTED_MODEL: ("term",), CHURN_SCORED_MODEL: ("snapshot_purpose", "customer_id")}
@@ -104,6 +106,29 @@ def test_the_fit_is_the_same_whatever_order_the_engine_returns_rows_in(summaries
     pd.testing.assert_frame_equal(clv_tables.fitted_parameters(shuffled, 7.0), expected, check_exact=True)
     pd.testing.assert_frame_equal(clv_tables.customer_predictions(shuffled, expected, 7.0, 0.01),
                                   clv_tables.customer_predictions(summaries, expected, 7.0, 0.01), check_exact=True)
+
+
+def test_a_fit_the_data_cannot_support_stops_the_build_with_the_reason(built_warehouse, tmp_path) -> None:
+    """One customer per fit purpose: dbt's Python model fails, naming the fit and why, instead of
+    publishing four parameters fitted to one customer (before, the fit said converged, r ~ 1e6)."""
+    copy = tmp_path / "retention.duckdb"
+    shutil.copy(built_warehouse.db_path, copy)
+    summary = "intermediate.int_customer_transactions_summarised"
+    with duckdb.connect(str(copy)) as con:
+        con.execute(f"""create or replace table {summary} as
+                        select * from {summary}
+                        qualify row_number() over (partition by fit_purpose order by frequency desc, customer_id) = 1""")
+    before = fitted_rows(copy)
+    result = run_dbt(["run", "--select", FITTED_MODEL], PROJECT_ROOT, copy, tmp_path)
+    assert not result.success
+    assert "CLV scoring fit: the BG/NBD fit did not converge: 1 customer to fit 4 BG/NBD parameters" in str(
+        [node.message for node in result.result])
+    assert fitted_rows(copy) == before, "the failed fit replaced the published parameters"
+
+
+def fitted_rows(db_path: Path) -> list[tuple]:
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return con.execute(f"select * from intermediate.{FITTED_MODEL} order by all").fetchall()
 
 
 def test_the_churn_fit_is_the_same_whatever_order_the_engine_returns_rows_in(built_warehouse) -> None:

@@ -228,6 +228,7 @@ def test_predicted_clv_discounts_each_month_once() -> None:
     ([1, 2], [3.0, 5.0], [4.0, 4.0], "customer 1: t_x = 5.0 > T = 4.0"),
     ([0], [1.0], [4.0], "x = 0 but t_x = 1.0"),
     ([1, 2], [1.0, 2.0, 3.0], [4.0, 4.0], "shapes"),
+    ([1, 1.5], [1.0, 1.0], [2.0, 2.0], r"x\[1\] = 1.5: purchase counts must be whole numbers"),
 ])
 def test_bad_customer_arrays_are_refused_with_the_reason(x: list, t_x: list, T: list, message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -251,6 +252,30 @@ def test_bad_parameters_and_options_are_refused() -> None:
         clv.fit_gamma_gamma([1, 3], [1.0, -2.0])
     with pytest.raises(ValueError, match="both > 0"):
         clv.gamma_gamma_log_likelihood(6.0, 3.0, 15.0, [1, 0], [5.0, 5.0])
+    with pytest.raises(ValueError, match=r"x\[0\] = 2.5: purchase counts must be whole numbers"):
+        clv.fit_gamma_gamma([2.5, 3], [10.0, 12.0])
+
+
+# --------------------------------------------------------------------------- fits the data cannot support
+
+
+def test_a_bgnbd_fit_where_no_customer_bought_again_is_not_converged() -> None:
+    fit = clv.fit_bgnbd([0] * 6, [0.0] * 6, [5.0, 10.0, 15.0, 20.0, 25.0, 30.0])
+    assert not fit.converged
+    assert fit.reason.startswith("no customer bought again")
+
+
+def test_a_fit_on_fewer_customers_than_parameters_is_not_converged() -> None:
+    one = clv.fit_bgnbd([2], [3.0], [5.0])
+    assert (one.converged, one.reason) == (False, "1 customer to fit 4 BG/NBD parameters: the data cannot identify them")
+    spend = clv.fit_gamma_gamma([2, 1, 0], [10.0, 30.0, 0.0])
+    assert not spend.converged
+    assert spend.reason == "2 customers to fit 3 Gamma-Gamma parameters: the data cannot identify them"
+
+
+def test_a_supported_fit_has_no_reason(cdnow_bgnbd: BgNbdFit, cdnow_gg: GammaGammaFit) -> None:
+    assert (cdnow_bgnbd.converged, cdnow_bgnbd.reason) == (True, "")
+    assert (cdnow_gg.converged, cdnow_gg.reason) == (True, "")
 
 
 # --------------------------------------------------------------------------- summarise

@@ -138,6 +138,8 @@ def fitted_terms(seed: pd.DataFrame, signals: pd.DataFrame, share: float = 1.0) 
                          "and the churn_training_snapshots - 1 months before)")
     fit = churn.fit_logistic(features, train[list(features)].to_numpy(dtype=float),
                              train["churned_in_outcome_window"].astype("boolean").to_numpy(dtype=int))
+    if not fit.converged:
+        raise ValueError(f"churn model: the logistic regression did not converge: {fit.reason}")
     common = {
         "snapshot_date": as_date(train["snapshot_date"].max()),
         "training_snapshots": int(train["snapshot_date"].nunique()),

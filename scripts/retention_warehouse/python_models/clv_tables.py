@@ -51,10 +51,15 @@ def _fit_rows(purpose: str, summary: pd.DataFrame, time_unit_days: float) -> lis
     if summary.empty:
         raise ValueError(f"CLV {purpose} fit: no customer made a first purchase on or before the calibration end")
     x, t_x, T, m = _arrays(summary)
-    if not ((x > 0) & (m > 0)).any():
-        raise ValueError(f"CLV {purpose} fit: no customer has a repeat purchase with a positive value")
-    bgnbd = clv.fit_bgnbd(x, t_x, T)
-    spend = clv.fit_gamma_gamma(x, m)
+    try:
+        bgnbd = clv.fit_bgnbd(x, t_x, T)
+        spend = clv.fit_gamma_gamma(x, m)
+    except ValueError as exc:
+        raise ValueError(f"CLV {purpose} fit: {exc}") from exc
+    for name, fit in (("BG/NBD", bgnbd), ("Gamma-Gamma", spend)):
+        if not fit.converged:
+            # Stops the build: parameters the data cannot support would publish absurd CLVs.
+            raise ValueError(f"CLV {purpose} fit: the {name} fit did not converge: {fit.reason}")
     common = {
         "fit_purpose": purpose,
         "calibration_end_date": as_date(summary["calibration_end_date"].iloc[0]),

@@ -36,6 +36,8 @@ class LogisticFit:
     customers: int
     positives: int
     converged: bool
+    reason: str = ""
+    """Why the fit is not converged ("" when it is)."""
 
 
 def _check(x: np.ndarray, y: np.ndarray | None = None) -> None:
@@ -80,8 +82,9 @@ def fit_logistic(features: tuple[str, ...], x: np.ndarray, y: np.ndarray, l2: fl
     eta = z @ beta
     log_likelihood = float(np.sum(y * eta - np.logaddexp(0.0, eta)))
     converged = bool(result.success) or bool(np.max(np.abs(result.jac)) < 1e-5)
+    reason = "" if converged else f"the optimiser stopped without converging: {result.message}"
     return LogisticFit(tuple(features), intercept, coefficients, beta[1:].copy(), means, scales,
-                       log_likelihood, int(len(y)), int(y.sum()), converged)
+                       log_likelihood, int(len(y)), int(y.sum()), converged, reason)
 
 
 def _sigmoid(eta: np.ndarray) -> np.ndarray:

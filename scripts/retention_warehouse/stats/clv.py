@@ -61,7 +61,10 @@ class BgNbdFit:
     """Total log-likelihood over the fitted customers (paper eq. 6 summed)."""
     customers_fitted: int
     converged: bool
-    """The optimiser reported success and no parameter sits on the search bound."""
+    """The data can identify the parameters, the optimiser reported success and no parameter sits on
+    the search bound."""
+    reason: str = ""
+    """Why the fit is not converged ("" when it is), for the error that stops the build."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ class GammaGammaFit:
     customers_fitted: int
     """Customers with x > 0 and m > 0: the only ones the spend model can learn from."""
     converged: bool
+    reason: str = ""
+    """Why the fit is not converged ("" when it is)."""
 
 
 @dataclass(frozen=True)
@@ -114,9 +119,20 @@ def _first_bad(mask: np.ndarray) -> int:
     return int(np.flatnonzero(np.ravel(mask))[0])
 
 
+def _purchase_counts(values: ArrayLike) -> np.ndarray:
+    """`_as_array` of x, which must also hold whole numbers: a fractional count has no likelihood
+    (lnG(r + x) and B(a, b + x) would give a number, and the prediction NaN)."""
+    xs = _as_array("x", values)
+    fractional = xs != np.floor(xs)
+    if fractional.any():
+        i = _first_bad(fractional)
+        raise ValueError(f"x[{i}] = {float(xs.ravel()[i])}: purchase counts must be whole numbers")
+    return xs
+
+
 def _customer_arrays(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Checked, broadcast (x, t_x, T): non-negative, finite, t_x <= T, and t_x == 0 when x == 0."""
-    xs, txs, Ts = _as_array("x", x), _as_array("t_x", t_x), _as_array("T", T)
+    xs, txs, Ts = _purchase_counts(x), _as_array("t_x", t_x), _as_array("T", T)
     try:
         xs, txs, Ts = np.broadcast_arrays(xs, txs, Ts)
     except ValueError as exc:
@@ -185,8 +201,8 @@ def _bgnbd_objective(log_params: np.ndarray, x: np.ndarray, t_x: np.ndarray,
 
 
 def _minimise(objective: Callable[[np.ndarray], tuple[float, np.ndarray]],
-              start: np.ndarray) -> tuple[np.ndarray, bool]:
-    """L-BFGS-B on log-parameters within +/- LOG_PARAM_BOUND; (optimum, converged)."""
+              start: np.ndarray) -> tuple[np.ndarray, str]:
+    """L-BFGS-B on log-parameters within +/- LOG_PARAM_BOUND; (optimum, why it did not converge or "")."""
     from scipy.optimize import minimize  # imported here: it doubles the module's import time
 
     bounds = [(-LOG_PARAM_BOUND, LOG_PARAM_BOUND)] * start.size
@@ -196,7 +212,19 @@ def _minimise(objective: Callable[[np.ndarray], tuple[float, np.ndarray]],
     # With tolerances this tight L-BFGS-B may stop with "abnormal termination in line search" at the
     # optimum, when no step can improve the objective in floating point: a vanishing gradient says so.
     stationary = bool(np.max(np.abs(result.jac)) < GRADIENT_TOLERANCE)
-    return result.x, (bool(result.success) or stationary) and not on_bound
+    if on_bound:
+        return result.x, f"a parameter reached the search bound exp(+/-{LOG_PARAM_BOUND:g})"
+    if not (result.success or stationary):
+        return result.x, f"the optimiser stopped without converging: {result.message}"
+    return result.x, ""
+
+
+def _identifiable(model: str, customers: int, parameters: int) -> str:
+    """Why `customers` cannot identify a model of `parameters` parameters, or ""."""
+    if customers < parameters:
+        noun = "customer" if customers == 1 else "customers"
+        return f"{customers} {noun} to fit {parameters} {model} parameters: the data cannot identify them"
+    return ""
 
 
 def fit_bgnbd(x: ArrayLike, t_x: ArrayLike, T: ArrayLike,
@@ -211,10 +239,15 @@ def fit_bgnbd(x: ArrayLike, t_x: ArrayLike, T: ArrayLike,
     if initial is None:
         initial = (1.0, max(float(Ts.mean()), 1e-3), 1.0, 1.0)
     _positive(**dict(zip(("r", "alpha", "a", "b"), initial)))
-    optimum, converged = _minimise(lambda lp: _bgnbd_objective(lp, xs, txs, Ts), np.log(np.asarray(initial)))
+    optimum, failure = _minimise(lambda lp: _bgnbd_objective(lp, xs, txs, Ts), np.log(np.asarray(initial)))
     r, alpha, a, b = (float(v) for v in np.exp(optimum))
     log_likelihood = float(bgnbd_log_likelihood(r, alpha, a, b, xs, txs, Ts).sum())
-    return BgNbdFit(r, alpha, a, b, log_likelihood, int(xs.size), converged)
+    # Without a repeat purchase the likelihood only grows as r / alpha -> 0 and a, b are free: the
+    # optimiser stops somewhere (r ~ 1e6 was seen) and may call it converged.
+    reason = (_identifiable("BG/NBD", int(xs.size), 4)
+              or ("" if (xs > 0).any() else "no customer bought again: the purchase and dropout rates cannot be identified")
+              or failure)
+    return BgNbdFit(r, alpha, a, b, log_likelihood, int(xs.size), not reason, reason)
 
 
 # --------------------------------------------------------------------------- BG/NBD predictions
@@ -288,7 +321,7 @@ def expected_purchases_new_customer(fit: BgNbdFit, t: ArrayLike) -> np.ndarray:
 
 
 def _spend_arrays(x: ArrayLike, m: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    xs, ms = _as_array("x", x), _as_array("m", m)
+    xs, ms = _purchase_counts(x), _as_array("m", m)
     try:
         return tuple(np.broadcast_arrays(xs, ms))  # type: ignore[return-value]
     except ValueError as exc:
@@ -336,15 +369,16 @@ def fit_gamma_gamma(x: ArrayLike, m: ArrayLike, initial: tuple[float, float, flo
     xs, ms = _spend_arrays(x, m)
     keep = (xs > 0) & (ms > 0)
     if not keep.any():
-        raise ValueError("no customer has x > 0 and m > 0: the spend model has nothing to fit")
+        raise ValueError("no customer bought again with a positive value (x > 0 and m > 0): the spend model has nothing to fit")
     xs, ms = xs[keep], ms[keep]
     if initial is None:
         initial = (1.0, 1.0, float(ms.mean()))
     _positive(**dict(zip(("p", "q", "v"), initial)))
-    optimum, converged = _minimise(lambda lp: _gamma_gamma_objective(lp, xs, ms), np.log(np.asarray(initial)))
+    optimum, failure = _minimise(lambda lp: _gamma_gamma_objective(lp, xs, ms), np.log(np.asarray(initial)))
     p, q, v = (float(value) for value in np.exp(optimum))
     log_likelihood = float(gamma_gamma_log_likelihood(p, q, v, xs, ms).sum())
-    return GammaGammaFit(p, q, v, log_likelihood, int(xs.size), converged)
+    reason = _identifiable("Gamma-Gamma", int(xs.size), 3) or failure
+    return GammaGammaFit(p, q, v, log_likelihood, int(xs.size), not reason, reason)
 
 
 def expected_average_spend(fit: GammaGammaFit, x: ArrayLike, m: ArrayLike) -> np.ndarray:
