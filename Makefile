@@ -32,13 +32,14 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 .PHONY: help setup setup-all build generate load dbt-build publish contract report docs cdnow bench test test-pytest lint clean \
 	postgres-server \
-	test-spark build-postgres build-spark
+	test-spark build-postgres build-spark slim-ci
 
 help:
 	@echo "make build   set up, generate demo data, publish it to $(DB_PATH), write $(DASHBOARD)"
 	@echo "make test    set up, lint SQL with sqlfluff, run the pytest suite (installs chromium if missing)"
 	@echo "make cdnow   import the real CDNOW purchases and publish the same marts to $(CDNOW_DB)"
 	@echo "make docs    dbt docs as one static HTML file: reports/dbt-docs.html"
+	@echo "make slim-ci build and test only what you changed since the last publish, and its children"
 	@echo "make bench   time build vs floor, pandas and an incremental run (BENCH_ORDERS=10000000)"
 	@echo "make lint    sqlfluff lint only;  make clean  remove built files"
 	@echo "make test-spark   build the test data on Spark (local mode) and compare every mart with DuckDB"
@@ -91,6 +92,10 @@ report: setup
 
 build: generate publish report
 	@echo "published warehouse: $(DB_PATH)   dashboard: $(DASHBOARD)"
+
+# Slim CI: only what the working tree changed against the last publish, and its children (docs/serving.md).
+slim-ci: setup
+	$(BIN)/warehouse ci
 
 # dbt docs over a read-only connection (BI may hold the published file open meanwhile).
 docs: setup

@@ -20,6 +20,7 @@ from retention_warehouse.publish.duckdb_file import (
     work_path_for,
 )
 from retention_warehouse.publish.outcome import PublishError, PublishOutcome
+from retention_warehouse.publish.slim_ci import MANIFEST, state_dir_for
 from tests.support.raw_files import CUSTOMER_HEADER, raw_dir, write
 
 FIXTURE = Path(__file__).parents[1] / "support" / "projects" / "publish_project"
@@ -55,7 +56,9 @@ def test_a_passing_build_is_published_and_a_failing_one_is_not(project: Path, tm
     assert build_id_of(published) == first.build_id
     assert first.mart_rows == {"dim_warehouse_build": 1, "fct_numbers": 5}
     assert not first.work_path.exists(), "the work file became the published file"
-    before = digest(published)
+    state = state_dir_for(published) / MANIFEST
+    assert state.read_bytes() == (project / "target" / MANIFEST).read_bytes(), "the published build's manifest is kept"
+    before, state_before = digest(published), digest(state)
 
     failed_test = publish(project, published, dbt_vars={"max_number": 3})
     assert not failed_test.published
@@ -69,6 +72,7 @@ def test_a_passing_build_is_published_and_a_failing_one_is_not(project: Path, tm
     assert [(f.unique_id, f.status) for f in failed_model.failures] == [("model.publish_fixture.fct_numbers", "error")]
     assert "no_such_column" in failed_model.failures[0].message
     assert digest(published) == before
+    assert digest(state) == state_before, "slim CI must compare with the build that is published"
 
 
 def test_the_work_file_keeps_the_published_name_so_views_keep_their_catalog(tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ runner = CliRunner()
 
 
 @pytest.mark.parametrize("command", [[], ["generate"], ["load"], ["validate"], ["publish"], ["export-raw"], ["fit-clv"],
-                                     ["fit-models"], ["build"], ["report"], ["evaluate-churn"], ["grant-bi"]])
+                                     ["fit-models"], ["build"], ["report"], ["evaluate-churn"], ["grant-bi"],
+                                     ["ci"]])
 def test_help_everywhere(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
@@ -36,6 +37,12 @@ def test_export_raw_without_a_loaded_warehouse_exits_1(tmp_path: Path) -> None:
     result = runner.invoke(app, ["export-raw", "--target", "postgres"], env={DB_PATH_ENV: str(tmp_path / "none.duckdb")})
     assert result.exit_code == 1
     assert "run `warehouse load` first" in result.output
+
+
+def test_slim_ci_without_a_published_build_exits_1(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["ci"], env={DB_PATH_ENV: str(tmp_path / "none.duckdb")})
+    assert result.exit_code == 1
+    assert "run `warehouse publish`" in " ".join(result.output.split())
 
 
 def test_load_refuses_postgres_and_says_where_its_raw_tables_come_from(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ COMMANDS = {
     "validate": data.validate_command,
     # builds (cli/build.py)
     "publish": build.publish_command,
+    "ci": build.ci_command,
     "build": build.build_command,
     "export-raw": build.export_raw_command,
     "fit-models": build.fit_models_command,

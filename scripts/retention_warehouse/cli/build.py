@@ -1,4 +1,4 @@
-"""Build commands: publish (write-audit-publish), build on a target, export-raw, fit-models, grant-bi."""
+"""Build commands: publish (write-audit-publish), slim CI, build on a target, export-raw, fit-models, grant-bi."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import duckdb
 import typer
 
 from retention_warehouse.cli.common import (DATA_PROBLEM, SERVER_TARGETS, USAGE_ERROR, ServerTarget, Target, Vars,
-                                            built_warehouse, check_target, console, dbt_vars, fail, progress, table)
+                                            built_warehouse, check_target, console, dbt_vars, fail, node_progress, progress,
+                                            table)
 from retention_warehouse.cli.data import load_report_table
 from retention_warehouse.warehouse.contract_checks import QUARANTINE
 from retention_warehouse.config import DB_PATH_ENV, PROJECT_ROOT, db_path
@@ -18,6 +19,7 @@ from retention_warehouse.ingest.loader import FileError, discover_files
 from retention_warehouse.publish import PUBLISH_STRATEGIES
 from retention_warehouse.publish.bi_role import BI_PASSWORD_ENV, bi_role_from_env, grant_bi
 from retention_warehouse.publish.outcome import PublishError, PublishOutcome
+from retention_warehouse.publish.slim_ci import changed_build
 from retention_warehouse.warehouse import dbt_runner
 from retention_warehouse.warehouse.build import StepResult, build
 from retention_warehouse.warehouse.fit_step import FitStepError, fit_models
@@ -87,14 +89,7 @@ def publish_command(
         fail(exc, USAGE_ERROR)
     with progress() as bar:
         files = bar.add_task("files loaded", total=file_count, visible=data_dir is not None)
-        nodes = bar.add_task("dbt nodes built and tested", total=None)
-
-        def on_progress(_: str, total: int | None) -> None:
-            if total is None:
-                bar.advance(nodes)
-            else:
-                bar.update(nodes, total=total)
-
+        on_progress = node_progress(bar, bar.add_task("dbt nodes built and tested", total=None))
         try:
             with dbt_runner.environment(DBT_TARGET=target):  # the profile target of the dbt runs inside
                 outcome = strategy(
@@ -202,4 +197,42 @@ def build_command(target: Target = "duckdb", vars_text: Vars = None) -> None:
         summary.add_row(step.name, f"{step.seconds:.1f}", "ok" if step.ok else f"failed: {step.detail}")
     console.print(summary)
     if not result.ok:
+        raise typer.Exit(DATA_PROBLEM)
+
+
+def ci_command(
+    vars_text: Vars = None,
+    project_dir: Annotated[Path, typer.Option(help="The dbt project with the change.")] = PROJECT_ROOT,
+    target_path: Annotated[
+        Path, typer.Option(help="dbt target folder of the CI run.")] = PROJECT_ROOT / "target" / "ci",
+) -> None:
+    """Slim CI: build and test only the models a change modified and their children, against a copy of the published build.
+
+    Compares the project with the manifest the last publish kept ($WAREHOUSE_DB_PATH's `.state`
+    folder) and runs `dbt build --select state:modified+ --defer --state <that folder>` on a copy of
+    the published file in `ci/` beside it; unchanged parents are read from the published build.
+    The published file is not touched. Exit 1 when a node failed.
+    """
+    parsed_vars = dbt_vars(vars_text)
+    published = db_path()
+    with progress() as bar:
+        on_progress = node_progress(bar, bar.add_task("changed dbt nodes built and tested", total=None))
+        try:
+            outcome = changed_build(published, project_dir=project_dir, target_path=target_path,
+                                    log_path=project_dir / "logs", dbt_vars=parsed_vars, on_progress=on_progress)
+        except PublishError as exc:
+            fail(exc)
+    if not outcome.ran:
+        console.print(f"nothing changed against the published build ({outcome.state_dir}): nothing to build")
+        return
+    ran = table(f"Changed against {outcome.state_dir}, built in {outcome.work_path}", ("kind", "nodes", "names"),
+                right=("nodes",))
+    for kind, ids in outcome.ran.items():
+        ran.add_row(kind, str(len(ids)), ", ".join(unique_id.split(".")[2] for unique_id in ids[:8])
+                    + (", ..." if len(ids) > 8 else ""))
+    console.print(ran)
+    for failure in outcome.failures:
+        console.print(f"  [red]{failure.status}[/red] {failure.unique_id}: "
+                      f"{failure.message.splitlines()[0] if failure.message else ''}")
+    if not outcome.ok:
         raise typer.Exit(DATA_PROBLEM)

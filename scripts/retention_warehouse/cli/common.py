@@ -5,12 +5,13 @@ Exit codes: 0 ok, 1 a data problem was found (DATA_PROBLEM), 2 a usage error (US
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from retention_warehouse.config import db_path
@@ -58,6 +59,18 @@ def progress() -> Progress:
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, transient=False,
     )
+
+
+def node_progress(bar: Progress, task: TaskID) -> Callable[[str, int | None], None]:
+    """A dbt progress callback (warehouse.dbt_runner.ProgressCallback) that moves `task` of `bar`."""
+
+    def on_progress(_: str, total: int | None) -> None:
+        if total is None:
+            bar.advance(task)
+        else:
+            bar.update(task, total=total)
+
+    return on_progress
 
 
 def built_warehouse(hint: str = "build the warehouse first (make build)") -> Path:
