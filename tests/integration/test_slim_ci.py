@@ -8,8 +8,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-from retention_warehouse.config import PROJECT_ROOT
+from retention_warehouse.cli import app
+from retention_warehouse.config import DB_PATH_ENV, PROJECT_ROOT
 from retention_warehouse.publish.outcome import PublishError
 from retention_warehouse.publish.slim_ci import MANIFEST, changed_build, save_state, state_dir_for
 
@@ -45,11 +47,17 @@ def downstream(manifest: dict, unique_id: str) -> set[str]:
     return {node for node in found if node.split(".")[0] in RUNNABLE}
 
 
-def test_a_changed_mart_builds_only_itself_and_its_children(built_warehouse, tmp_path) -> None:
-    published = tmp_path / "published" / built_warehouse.db_path.name
-    published.parent.mkdir()
+def published_copy(built_warehouse, folder: Path) -> Path:
+    """The fixture build as a publish leaves it: the file, and its manifest kept beside it."""
+    published = folder / built_warehouse.db_path.name
+    published.parent.mkdir(parents=True)
     shutil.copyfile(built_warehouse.db_path, published)
-    save_state(built_warehouse.target_dir, published)  # as a publish of that build keeps it
+    save_state(built_warehouse.target_dir, published)
+    return published
+
+
+def test_a_changed_mart_builds_only_itself_and_its_children(built_warehouse, tmp_path) -> None:
+    published = published_copy(built_warehouse, tmp_path / "published")
     project = project_copy(tmp_path / "project")
     mart_sql = project / "models" / "marts" / "campaigns" / "fct_campaign_lift.sql"
     mart_sql.write_text(mart_sql.read_text().replace("select * from final", "select * from final -- a reviewed change"))
@@ -74,3 +82,16 @@ def test_without_a_published_build_slim_ci_says_what_to_run_first(tmp_path) -> N
     with pytest.raises(PublishError, match=r"retention\.state/manifest\.json.*run `warehouse publish`"):
         changed_build(published, project_dir=PROJECT_ROOT, target_path=tmp_path / "target", log_path=tmp_path / "logs")
     assert not state_dir_for(published).exists()
+
+
+def test_a_change_dbt_cannot_parse_fails_slim_ci(built_warehouse, tmp_path) -> None:
+    """A broken model stops dbt before any node runs: that is a failure to report, not "nothing changed"."""
+    published = published_copy(built_warehouse, tmp_path / "published")
+    project = project_copy(tmp_path / "project")
+    mart_sql = project / "models" / "marts" / "campaigns" / "fct_campaign_lift.sql"
+    mart_sql.write_text(mart_sql.read_text().replace("select * from final", "select * from {{ ref('final' }}"))
+    outcome = CliRunner().invoke(app, ["ci", "--project-dir", str(project), "--target-path", str(tmp_path / "target")],
+                                 env={DB_PATH_ENV: str(published), "COLUMNS": "200"})
+    assert outcome.exit_code == 1, outcome.output
+    assert "nothing changed" not in outcome.output
+    assert "fct_campaign_lift" in outcome.output

@@ -10,8 +10,8 @@ import duckdb
 import typer
 
 from retention_warehouse.cli.common import (DATA_PROBLEM, SERVER_TARGETS, USAGE_ERROR, ServerTarget, Target, Vars,
-                                            built_warehouse, check_target, console, dbt_vars, fail, node_progress, progress,
-                                            table)
+                                            built_warehouse, check_target, console, dbt_vars, fail, node_progress,
+                                            progress, table)
 from retention_warehouse.cli.data import load_report_table
 from retention_warehouse.warehouse.contract_checks import QUARANTINE
 from retention_warehouse.config import DB_PATH_ENV, PROJECT_ROOT, db_path
@@ -206,12 +206,13 @@ def ci_command(
     target_path: Annotated[
         Path, typer.Option(help="dbt target folder of the CI run.")] = PROJECT_ROOT / "target" / "ci",
 ) -> None:
-    """Slim CI: build and test only the models a change modified and their children, against a copy of the published build.
+    """Slim CI: build and test only what a change modified and its children, on a copy of the published build.
 
     Compares the project with the manifest the last publish kept ($WAREHOUSE_DB_PATH's `.state`
     folder) and runs `dbt build --select state:modified+ --defer --state <that folder>` on a copy of
-    the published file in `ci/` beside it; unchanged parents are read from the published build.
-    The published file is not touched. Exit 1 when a node failed.
+    the published file in `ci/` beside it; unchanged parents are not rebuilt (the copy holds the
+    published build's). The published file is not touched. Exit 1 when a node failed or dbt could
+    not parse the change.
     """
     parsed_vars = dbt_vars(vars_text)
     published = db_path()
@@ -222,7 +223,7 @@ def ci_command(
                                     log_path=project_dir / "logs", dbt_vars=parsed_vars, on_progress=on_progress)
         except PublishError as exc:
             fail(exc)
-    if not outcome.ran:
+    if outcome.ok and not outcome.ran:
         console.print(f"nothing changed against the published build ({outcome.state_dir}): nothing to build")
         return
     ran = table(f"Changed against {outcome.state_dir}, built in {outcome.work_path}", ("kind", "nodes", "names"),

@@ -5,8 +5,9 @@
    so loading stays incremental.
 2. Load new raw files into the work file, then `dbt build` it: seeds, models, data and unit tests.
 3. Only when every node passed: checkpoint the work file and `os.replace` it onto the published
-   path, and keep the build's manifest beside it (`<name>.state/`, for `warehouse ci`). The rename is atomic: a reader that opened the old file keeps reading the old inode (a
-   consistent snapshot) until it disconnects; a connection opened afterwards gets the new build.
+   path, and keep the build's manifest beside it (`<name>.state/`, for `warehouse ci`). The rename
+   is atomic: a reader that opened the old file keeps reading the old inode (a consistent
+   snapshot) until it disconnects; a connection opened afterwards gets the new build.
 
 A failed load, build or test leaves the published file as it was and the work file in place for a
 look. One publish runs at a time per published file (a lock file beside it).
@@ -29,7 +30,7 @@ import duckdb
 
 from retention_warehouse.config import DB_PATH_ENV
 from retention_warehouse.ingest.loader import FileResult, LoadReport, load_directory
-from retention_warehouse.publish.slim_ci import save_state
+from retention_warehouse.publish.slim_ci import promote_state, stage_state
 from retention_warehouse.warehouse.contract_checks import FileVerdict, file_verdicts
 from retention_warehouse.publish.outcome import (BUILD_ID_ENV, BUILD_TABLE, PublishError, PublishOutcome, mart_row_counts,
                                                  new_build_id)
@@ -183,6 +184,8 @@ def publish_duckdb_file(
         if report is not None and report.failed:
             return PublishOutcome(build_id, published, work, published=False, load_report=report)
         failures = build_work_file(work, project_dir, target_path, log_path, dbt_vars or {}, build_id, on_progress)
+        if not failures:
+            stage_state(target_path, published)  # this build's manifest, before freshness writes its own
         verdicts = verdicts_of(work, report)
         if failures:
             return PublishOutcome(build_id, published, work, False, failures, report, verdicts=verdicts)
@@ -191,6 +194,6 @@ def publish_duckdb_file(
         stale = stale_sources_of(work, project_dir, target_path, log_path) if check_freshness else []
         rows = seal(work, build_id)
         swap_into_place(work, published)
-        save_state(target_path, published)  # what `warehouse ci` compares a change with
+        promote_state(published)  # what `warehouse ci` compares a change with
         return PublishOutcome(build_id, published, work, True, [], report, stale, rows, verdicts)
 

@@ -7,8 +7,9 @@ name, so the same catalog name the manifest's relations carry) and runs
     dbt build --select state:modified+ --defer --state <name>.state
 
 there: the models, seeds and snapshots whose definition differs from the published build's, everything
-downstream of them, and their data and unit tests. An unchanged parent is read from the published
-build's relation (`--defer`) and never rebuilt. The published file itself is never written.
+downstream of them, and their data and unit tests. An unchanged parent is never rebuilt: the copy
+holds the published build's relation (`--defer` would send a ref to the published relation where
+the CI file lacked one). The published file itself is never written.
 """
 
 from __future__ import annotations
@@ -39,17 +40,31 @@ def ci_path_for(published: Path) -> Path:
     return published.parent / "ci" / published.name
 
 
-def save_state(target_path: Path, published: Path) -> Path:
-    """Keep the manifest of the build just published as the state later CI runs compare with."""
+def _staged(published: Path) -> Path:
+    return state_dir_for(published) / f".{MANIFEST}.staged"
+
+
+def stage_state(target_path: Path, published: Path) -> None:
+    """Put the manifest of the build just made aside, before any later dbt command rewrites it
+    (source freshness writes one of its own, without the build's vars)."""
     manifest = target_path / MANIFEST
     if not manifest.exists():
-        raise PublishError(f"{manifest} is missing: the published build's manifest cannot be kept for slim CI")
-    state = state_dir_for(published)
-    state.mkdir(parents=True, exist_ok=True)
-    partial = state / f".{MANIFEST}.partial"
-    shutil.copyfile(manifest, partial)
-    os.replace(partial, state / MANIFEST)
-    return state / MANIFEST
+        raise PublishError(f"{manifest} is missing: the build's manifest cannot be kept for slim CI")
+    _staged(published).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(manifest, _staged(published))
+
+
+def promote_state(published: Path) -> Path:
+    """The staged manifest becomes the published build's state (one rename, right after the swap)."""
+    state = state_dir_for(published) / MANIFEST
+    os.replace(_staged(published), state)
+    return state
+
+
+def save_state(target_path: Path, published: Path) -> Path:
+    """Keep `target_path`'s manifest as the state of the build in `published`."""
+    stage_state(target_path, published)
+    return promote_state(published)
 
 
 @dataclass(frozen=True)
@@ -80,11 +95,14 @@ def changed_build(
         raise PublishError(f"{published} does not exist: run `warehouse publish` (or `make build`) first")
     work = ci_path_for(published)
     work.parent.mkdir(parents=True, exist_ok=True)
+    work.with_name(f"{work.name}.wal").unlink(missing_ok=True)  # of a CI run killed before
     shutil.copyfile(published, work)
     result = invoke(["build", *CHANGED_SELECTOR, "--defer", "--state", str(state), *vars_argument(dbt_vars or {})],
                     project_dir=project_dir, target_path=target_path, log_path=log_path,
                     env={DB_PATH_ENV: str(work)},
                     callbacks=[progress_callback(on_progress)] if on_progress else [])
+    # A parse error, a broken model file or a manifest dbt cannot read stops dbt before any node:
+    # then there is no result to list, and failures_of reports the invocation's error.
     ran: dict[str, list[str]] = {}
     for node_result in result.result or []:
         if hasattr(node_result, "node"):

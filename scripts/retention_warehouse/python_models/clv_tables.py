@@ -14,7 +14,9 @@ the parameters, and every score built on them, come out the same on every engine
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -22,6 +24,7 @@ import pandas as pd
 from retention_warehouse.python_models.values import as_date
 from retention_warehouse.stats import clv
 
+Fit = TypeVar("Fit", clv.BgNbdFit, clv.GammaGammaFit)
 FIT_PURPOSES = ("scoring", "backtest")
 HORIZON_MONTHS = 12
 """predicted_purchases_12m and predicted_clv_usd look this many months ahead."""
@@ -47,19 +50,24 @@ def _arrays(summary: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     )
 
 
+def _supported(purpose: str, name: str, fit_model: Callable[[], Fit]) -> Fit:
+    """The fit, or a ValueError that stops the build: parameters the data cannot support would
+    publish absurd CLVs."""
+    try:
+        fit = fit_model()
+    except ValueError as exc:
+        raise ValueError(f"CLV {purpose} fit: {exc}") from exc
+    if not fit.converged:
+        raise ValueError(f"CLV {purpose} fit: the {name} fit did not converge: {fit.reason}")
+    return fit
+
+
 def _fit_rows(purpose: str, summary: pd.DataFrame, time_unit_days: float) -> list[dict]:
     if summary.empty:
         raise ValueError(f"CLV {purpose} fit: no customer made a first purchase on or before the calibration end")
     x, t_x, T, m = _arrays(summary)
-    try:
-        bgnbd = clv.fit_bgnbd(x, t_x, T)
-        spend = clv.fit_gamma_gamma(x, m)
-    except ValueError as exc:
-        raise ValueError(f"CLV {purpose} fit: {exc}") from exc
-    for name, fit in (("BG/NBD", bgnbd), ("Gamma-Gamma", spend)):
-        if not fit.converged:
-            # Stops the build: parameters the data cannot support would publish absurd CLVs.
-            raise ValueError(f"CLV {purpose} fit: the {name} fit did not converge: {fit.reason}")
+    bgnbd = _supported(purpose, "BG/NBD", lambda: clv.fit_bgnbd(x, t_x, T))
+    spend = _supported(purpose, "Gamma-Gamma", lambda: clv.fit_gamma_gamma(x, m))
     common = {
         "fit_purpose": purpose,
         "calibration_end_date": as_date(summary["calibration_end_date"].iloc[0]),
