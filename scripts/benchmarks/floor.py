@@ -25,7 +25,16 @@ from retention_warehouse.sql import quote_literal
 
 FLOOR_SQL = Path(__file__).with_name("floor.sql")
 FLOOR_MARTS = ("fct_cohort_retention", "fct_retention_periods", "dim_customers", "fct_repeat_purchase")
-"""The marts every benchmark variant computes (the floor as temp tables floor_<name>)."""
+"""The marts the floor and pandas can compute (the floor as temp tables floor_<name>); both always fit CLV."""
+CORE_SELECTOR = "bench_core"
+"""The dbt selector (selectors.yml) of the benchmark's core: what the floor and pandas compute when timed."""
+CORE_MARTS = ("fct_cohort_retention", "fct_retention_periods", "fct_repeat_purchase", "fct_clv_model_fit",
+              "fct_clv_holdout")
+"""The published marts of the core. With them the core's CLV work: both fits, the backtest's holdout
+and every scoring customer's predicted CLV (int_customer_clv_predicted). dim_customers is left out:
+the floor's has nine of its columns, and the dbt one needs most of the project upstream."""
+TIMED_MARTS = tuple(mart for mart in FLOOR_MARTS if mart in CORE_MARTS)
+"""The floor marts the timed floor and pandas runs compute (fct_clv_* come from their CLV fits)."""
 
 ENTITY_COLUMNS = {
     "customers": {"customer_id": "id", "email": "text", "signup_at": "timestamp", "updated_at": "timestamp"},
@@ -95,8 +104,8 @@ def entity_files(data_dir: Path, entity: str) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix in (".parquet", ".csv")) if folder.is_dir() else []
 
 
-def render_sql(con: duckdb.DuckDBPyConnection, data_dir: Path) -> list[str]:
-    """floor.sql with its placeholders filled in, split into statements."""
+def render_sql(con: duckdb.DuckDBPyConnection, data_dir: Path, marts: tuple[str, ...] = FLOOR_MARTS) -> list[str]:
+    """floor.sql with its placeholders filled in, split into statements; a floor mart not in `marts` is left out."""
     settings = project_vars()
     as_of = settings.get("as_of_date")
     as_of_sql = f"cast({quote_literal(str(as_of))} as date)" if as_of else "max(order_date)"
@@ -119,8 +128,10 @@ def render_sql(con: duckdb.DuckDBPyConnection, data_dir: Path) -> list[str]:
         "clv_time_unit_days": float(settings["clv_time_unit_days"]),
     }
     text = FLOOR_SQL.read_text().format(**values)
+    skipped = tuple(f"create or replace temp table floor_{mart} as" for mart in FLOOR_MARTS if mart not in marts)
     return [chunk.strip() for chunk in text.split("\n;\n")
-            if any(line.strip() and not line.strip().startswith("--") for line in chunk.splitlines())]
+            if any(line.strip() and not line.strip().startswith("--") for line in chunk.splitlines())
+            and not any(start in chunk for start in skipped)]
 
 
 @dataclass(frozen=True)
@@ -165,9 +176,9 @@ def fit_clv(summaries: pd.DataFrame, time_unit_days: float, monthly_discount_rat
 
 
 def compute_floor(con: duckdb.DuckDBPyConnection, data_dir: Path,
-                  on_step: Callable[[str], None] | None = None) -> ClvFits:
-    """Build the floor_<mart> temp tables in `con` from the files under `data_dir`; fit CLV."""
-    for statement in render_sql(con, data_dir):
+                  on_step: Callable[[str], None] | None = None, marts: tuple[str, ...] = FLOOR_MARTS) -> ClvFits:
+    """Build the floor_<mart> temp tables of `marts` in `con` from the files under `data_dir`; fit CLV."""
+    for statement in render_sql(con, data_dir, marts):
         con.execute(statement)
         if on_step is not None:
             on_step(statement.split(" as", 1)[0][-60:])

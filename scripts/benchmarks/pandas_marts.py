@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from benchmarks.floor import ENTITY_COLUMNS, ClvFits, entity_files, fit_clv
+from benchmarks.floor import ENTITY_COLUMNS, FLOOR_MARTS, ClvFits, entity_files, fit_clv
 from retention_warehouse.config import SEEDS_DIR
 from retention_warehouse.warehouse.project import project_vars
 
@@ -342,8 +342,9 @@ def clv_summaries(orders: pd.DataFrame, as_of: pd.Timestamp, settings: dict) -> 
     return pd.concat(parts, ignore_index=True)
 
 
-def compute_pandas(data_dir: Path, now: pd.Timestamp | None = None) -> PandasMarts:
-    """Every floor mart from the raw files under `data_dir`, in pandas; then the same CLV fits."""
+def compute_pandas(data_dir: Path, now: pd.Timestamp | None = None,
+                   marts: tuple[str, ...] = FLOOR_MARTS) -> PandasMarts:
+    """The floor marts `marts` from the raw files under `data_dir`, in pandas; then the same CLV fits."""
     settings = project_vars()
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
     window = int(settings["active_window_days"])
@@ -357,14 +358,15 @@ def compute_pandas(data_dir: Path, now: pd.Timestamp | None = None) -> PandasMar
         cents=("net_cents", "sum"), last_date=("order_date", "max"))
     cohorts = customer_months.groupby("customer_id")["month"].min()
     per_customer = customer_orders(orders, as_of, window)
-    marts = {
-        "fct_cohort_retention": cohort_retention(customer_months, cohorts, last_month),
-        "fct_retention_periods": retention_periods(customer_months, cohorts, int(orders["month"].min()), last_month,
-                                                   window),
-        "dim_customers": dim_customers(customers, per_customer, as_of, settings),
-        "fct_repeat_purchase": repeat_purchase(per_customer, as_of),
+    computed = {
+        "fct_cohort_retention": lambda: cohort_retention(customer_months, cohorts, last_month),
+        "fct_retention_periods": lambda: retention_periods(customer_months, cohorts, int(orders["month"].min()),
+                                                           last_month, window),
+        "dim_customers": lambda: dim_customers(customers, per_customer, as_of, settings),
+        "fct_repeat_purchase": lambda: repeat_purchase(per_customer, as_of),
     }
+    marts_computed = {name: compute() for name, compute in computed.items() if name in marts}
     summaries = clv_summaries(orders, as_of, settings)
     fits = fit_clv(summaries, float(settings["clv_time_unit_days"]), float(settings["clv_monthly_discount_rate"]))
-    return PandasMarts(marts, fits)
+    return PandasMarts(marts_computed, fits)
 

@@ -24,7 +24,7 @@ from retention_warehouse.cli import app
 from retention_warehouse.reporting.dashboard import CHARTS
 from retention_warehouse.warehouse.build import FIT_STEP, PYTHON_MODELS_SELECTOR
 from retention_warehouse.warehouse.targets import connect
-from tests.support.mart_diff import compare_mart, mart_keys
+from tests.support.mart_diff import assert_same_marts, compare_mart
 from tests.support.warehouses import dbt_invoker, duckdb_marts, env
 
 
@@ -33,33 +33,6 @@ def assert_build_passed(engine) -> None:
     assert engine.result.ok, failed
     names = [step.name for step in engine.result.steps]
     assert names == [f"dbt build --exclude {PYTHON_MODELS_SELECTOR}", FIT_STEP, f"dbt build --select {PYTHON_MODELS_SELECTOR}"]
-
-
-PER_BUILD_COLUMNS = {"dim_warehouse_build": ("build_id", "built_at"), "fct_rejected_rows": ("loaded_at",)}
-"""Columns that name the build or the load itself (by design different per build): compared without them,
-on the mart's other columns (for dim_warehouse_build: its one row's as-of date, last complete month, dbt
-version; for fct_rejected_rows: everything but when the row landed, which each engine's load sets)."""
-
-
-def mart_select(mart: str, columns: list[str]) -> str:
-    skipped = PER_BUILD_COLUMNS.get(mart, ())
-    return f"select {', '.join(c for c in columns if c not in skipped)} from marts.{mart}"
-
-
-def assert_same_marts(built_warehouse, engine) -> None:
-    duckdb_query = duckdb_marts(built_warehouse)
-    keys = mart_keys(built_warehouse.manifest())
-    assert {"dim_customers", "fct_cohort_retention", "fct_clv_model_fit", "fct_churn_risk", "fct_nps"} <= keys.keys()
-    differences = []
-    for mart, key in keys.items():
-        if set(key) & set(PER_BUILD_COLUMNS.get(mart, ())):
-            key = ()
-        sql = mart_select(mart, duckdb_query(f"select * from marts.{mart}").columns)
-        expected = duckdb_query(sql)
-        assert expected.rows, f"marts.{mart} is empty on DuckDB: nothing would be compared"
-        differences += compare_mart(mart, key, expected, engine.query(sql), ("duckdb", engine.target))
-    shown = "\n".join(str(d) for d in differences[:25])
-    assert not differences, f"{len(differences)} differences between duckdb and {engine.target}:\n{shown}"
 
 
 INCREMENTAL_MODELS = {"int_orders_enriched": ("order_id",),

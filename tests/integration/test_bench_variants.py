@@ -1,4 +1,5 @@
-"""The benchmark's floor (hand-written DuckDB SQL) and pandas variants give the marts' numbers.
+"""The benchmark's variants give the marts' numbers: the engine floor (the build's compiled code
+without dbt) all of them, the hand-written floor and pandas the marts they compute.
 
 Both read the raw files of the small generated data set that `built_warehouse` loaded and built
 with dbt; every row and column they compute must equal the mart's (doubles to 1e-9 relative), and
@@ -8,7 +9,9 @@ retention_warehouse.stats.clv code.
 
 from __future__ import annotations
 
+import json
 import math
+import shutil
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -17,8 +20,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.floor import FLOOR_MARTS, ClvFits, compute_floor
+from benchmarks.engine_floor import build_order, connect, load_manifest, run_engine_floor
+from benchmarks.floor import CORE_MARTS, CORE_SELECTOR, FLOOR_MARTS, TIMED_MARTS, ClvFits, compute_floor
 from benchmarks.pandas_marts import compute_pandas
+from retention_warehouse.warehouse.targets import DuckDBWarehouse
+from tests.support.mart_diff import assert_same_marts
+from retention_warehouse.config import PROJECT_ROOT
+from tests.support.warehouses import DB_NAME, run_dbt
 
 KEYS = {
     "fct_cohort_retention": ["cohort_month", "months_since_first_order"],
@@ -125,3 +133,51 @@ def test_the_data_exercises_what_the_marts_compute(floor) -> None:
     assert periods["reactivated_customers"].sum() > 0 and periods["churned_customers"].sum() > 0
     assert (marts["dim_customers"]["lifecycle_status"] == "never_purchased").any()
     assert isinstance(plain(marts["fct_cohort_retention"]["cohort_month"].iloc[0]), date)
+
+
+class EngineFloor:
+    """The engine floor's DuckDB file, queried as the engine comparisons query another engine."""
+
+    target = "engine floor"
+
+    def __init__(self, db_path) -> None:
+        self.db_path = db_path
+
+    def query(self, sql: str):
+        with duckdb.connect(str(self.db_path), read_only=True) as con:
+            return DuckDBWarehouse(con).query(sql)
+
+
+def test_the_engine_floor_builds_every_mart_as_the_build_does(built_warehouse, loaded_template, tmp_path) -> None:
+    """From the same landed raw tables, the build's compiled SQL and Python models run without dbt
+    give every mart row for row (but the build's id and time)."""
+    loaded, _ = loaded_template
+    db_path = tmp_path / DB_NAME  # the build's file name: the compiled code names the catalog after it
+    shutil.copyfile(loaded / DB_NAME, db_path)
+    manifest = load_manifest(built_warehouse.target_dir)
+    with connect(db_path) as con:
+        seconds = run_engine_floor(con, manifest)
+    order = build_order(manifest)
+    assert set(seconds) == set(order)
+    for uid in order:  # every node after the nodes it reads
+        parents = manifest["nodes"][uid]["depends_on"].get("nodes", [])
+        assert all(order.index(parent) < order.index(uid) for parent in parents if parent in seconds), uid
+    python_models = [uid for uid in order if manifest["nodes"][uid].get("language") == "python"]
+    assert len(python_models) == 5 and any(uid.startswith("seed.") for uid in order)
+    assert_same_marts(built_warehouse, EngineFloor(db_path))
+
+
+def test_the_core_selector_builds_what_the_floor_and_pandas_compute(built_warehouse, tmp_path) -> None:
+    """The core build (dbt build --selector bench_core) and the timed floor and pandas do the same work."""
+    listed = run_dbt(["ls", "--selector", CORE_SELECTOR, "--resource-type", "model", "--output", "json",
+                      "--output-keys", "name config"], PROJECT_ROOT, built_warehouse.db_path, tmp_path)
+    assert listed.success, listed.exception
+    nodes = [json.loads(line) for line in listed.result]
+    assert {node["name"] for node in nodes if node["config"]["schema"] == "marts"} == set(CORE_MARTS)
+    assert "int_customer_clv_predicted" in {node["name"] for node in nodes}, "the floor scores every customer's CLV"
+    with duckdb.connect() as con:
+        compute_floor(con, built_warehouse.data_dir, marts=TIMED_MARTS)
+        floor_tables = {name for (name,) in con.execute(
+            "select table_name from duckdb_tables() where table_name like 'floor\\_%' escape '\\'").fetchall()}
+    assert floor_tables == {f"floor_{mart}" for mart in TIMED_MARTS}
+    assert set(compute_pandas(built_warehouse.data_dir, marts=TIMED_MARTS).marts) == set(TIMED_MARTS)

@@ -14,6 +14,7 @@ from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from retention_warehouse.warehouse.targets import QueryResult
+from tests.support.warehouses import duckdb_marts
 
 PLACES = Decimal("0.000001")
 """Numbers are compared to 6 decimal places."""
@@ -113,3 +114,31 @@ def mart_keys(manifest: dict) -> dict[str, tuple[str, ...]]:
     if unkeyed:
         raise ValueError(f"marts without a primary-key test cannot be compared row for row: {', '.join(unkeyed)}")
     return dict(sorted(keys.items()))
+
+
+PER_BUILD_COLUMNS = {"dim_warehouse_build": ("build_id", "built_at"), "fct_rejected_rows": ("loaded_at",)}
+"""Columns that name the build or the load itself (by design different per build): compared without them,
+on the mart's other columns (for dim_warehouse_build: its one row's as-of date, last complete month, dbt
+version; for fct_rejected_rows: everything but when the row landed, which each engine's load sets)."""
+
+
+def mart_select(mart: str, columns: list[str]) -> str:
+    skipped = PER_BUILD_COLUMNS.get(mart, ())
+    return f"select {', '.join(c for c in columns if c not in skipped)} from marts.{mart}"
+
+
+def assert_same_marts(built_warehouse, engine) -> None:
+    """Every mart of the DuckDB fixture build equals `engine`'s (anything with .query(sql) and .target), row for row."""
+    duckdb_query = duckdb_marts(built_warehouse)
+    keys = mart_keys(built_warehouse.manifest())
+    assert {"dim_customers", "fct_cohort_retention", "fct_clv_model_fit", "fct_churn_risk", "fct_nps"} <= keys.keys()
+    differences = []
+    for mart, key in keys.items():
+        if set(key) & set(PER_BUILD_COLUMNS.get(mart, ())):
+            key = ()
+        sql = mart_select(mart, duckdb_query(f"select * from marts.{mart}").columns)
+        expected = duckdb_query(sql)
+        assert expected.rows, f"marts.{mart} is empty on DuckDB: nothing would be compared"
+        differences += compare_mart(mart, key, expected, engine.query(sql), ("duckdb", engine.target))
+    shown = "\n".join(str(d) for d in differences[:25])
+    assert not differences, f"{len(differences)} differences between duckdb and {engine.target}:\n{shown}"

@@ -19,11 +19,13 @@ def bench_command(
                                                    "(default reports/bench.json).")] = None,
     seed: Annotated[int, typer.Option(help="Generator seed.")] = 42,
 ) -> None:
-    """Time the warehouse build against the floor (hand-written DuckDB SQL), pandas and a one-day incremental run.
+    """Time the warehouse build against like-for-like floors, pandas and a one-day incremental run.
 
     Generates data at the chosen scale, holds back its last day, then measures in child processes:
-    load + dbt build; the floor; pandas; the last day appended (new, late and changed orders) with
-    load + an incremental dbt build. Prints a table and adds the run to the JSON report.
+    load + dbt build; the engine floor (the build's compiled code without dbt or tests, all marts);
+    the core build (dbt build --selector bench_core); the core by hand-written DuckDB SQL and by
+    pandas; the last day appended with load + an incremental dbt build. Prints a table whose targets
+    name their scope, and adds the run to the JSON report.
     """
     try:
         from benchmarks import bench
