@@ -40,7 +40,7 @@ help:
 	@echo "make cdnow   import the real CDNOW purchases and publish the same marts to $(CDNOW_DB)"
 	@echo "make docs    dbt docs as one static HTML file: reports/dbt-docs.html"
 	@echo "make slim-ci build and test only what you changed since the last publish, and its children"
-	@echo "make bench   time build vs floor, pandas and an incremental run (BENCH_ORDERS=10000000)"
+	@echo "make bench   time the build vs an engine floor, a core vs a hand floor and pandas, an incremental run (BENCH_ORDERS=10000000)"
 	@echo "make lint    sqlfluff lint only;  make clean  remove built files"
 	@echo "make test-spark   build the test data on Spark (local mode) and compare every mart with DuckDB"
 	@echo "make build-postgres / build-spark   make build, then the same marts on that target (docs/engines.md)"
