@@ -264,24 +264,13 @@ def run_bench(orders: int, work_dir: Path, on_step: Callable[[str], None] = lamb
     incremental_load = land(db)
     incremental_dbt = run_child(dbt(work_dir / "target"), env_for(db), log)
 
-    seconds = {
-        "build": load.seconds + dbt_build.seconds, "engine_floor": engine_load.seconds + engine_run.seconds,
-        "core_build": core_load.seconds + core_dbt.seconds, "floor": floor.seconds, "pandas": pandas.seconds,
-        "incremental": incremental_load.seconds + incremental_dbt.seconds,
-    }
-    cpu = {
-        "build": load.cpu_seconds + dbt_build.cpu_seconds,
-        "engine_floor": engine_load.cpu_seconds + engine_run.cpu_seconds,
-        "core_build": core_load.cpu_seconds + core_dbt.cpu_seconds, "floor": floor.cpu_seconds,
-        "pandas": pandas.cpu_seconds, "incremental": incremental_load.cpu_seconds + incremental_dbt.cpu_seconds,
-    }
-    peaks = {
-        "build": max(load.peak_rss_mb, dbt_build.peak_rss_mb),
-        "engine_floor": max(engine_load.peak_rss_mb, engine_run.peak_rss_mb),
-        "core_build": max(core_load.peak_rss_mb, core_dbt.peak_rss_mb),
-        "floor": floor.peak_rss_mb, "pandas": pandas.peak_rss_mb,
-        "incremental": max(incremental_load.peak_rss_mb, incremental_dbt.peak_rss_mb),
-    }
+    children = {"build": (load, dbt_build), "engine_floor": (engine_load, engine_run),
+                "core_build": (core_load, core_dbt), "floor": (floor,), "pandas": (pandas,),
+                "incremental": (incremental_load, incremental_dbt)}
+    # A step's time and CPU are its children's, one after the other; its peak is the largest child's.
+    seconds = {step: sum(child.seconds for child in runs) for step, runs in children.items()}
+    cpu = {step: sum(child.cpu_seconds for child in runs) for step, runs in children.items()}
+    peaks = {step: max(child.peak_rss_mb for child in runs) for step, runs in children.items()}
     result = BenchResult(
         orders=orders,
         rows=rows,

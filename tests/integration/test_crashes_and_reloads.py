@@ -19,7 +19,7 @@ import pytest
 from retention_warehouse.config import DB_PATH_ENV, PROJECT_ROOT
 from retention_warehouse.demo.generator import GeneratorConfig, generate
 from tests.support.raw_files import load, query
-from tests.support.warehouses import WITHOUT_UNIT_TESTS, run_dbt
+from tests.support.warehouses import WITHOUT_UNIT_TESTS, file_sha256, run_dbt
 
 # --------------------------------------------------------------------------- a killed load
 
@@ -105,10 +105,6 @@ def test_a_killed_load_leaves_no_partial_file_and_a_rerun_completes(timed_load: 
 # --------------------------------------------------------------------------- a killed build
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _publish(published: Path, target: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "retention_warehouse.cli", "publish", "--target-path", str(target), "--no-freshness"],
@@ -122,15 +118,15 @@ def test_a_killed_build_leaves_the_published_warehouse_as_it_was(built_warehouse
     published = tmp_path / "warehouse" / "retention.duckdb"
     published.parent.mkdir()
     shutil.copyfile(built_warehouse.db_path, published)
-    before = _sha256(published)
+    before = file_sha256(published)
     for seconds in (2.0, 8.0):
         process = _publish(published, tmp_path / "target")
         time.sleep(seconds)
         process.send_signal(signal.SIGKILL)
         assert process.wait() == -signal.SIGKILL, f"the publish finished within {seconds} s: kill it earlier"
-        assert _sha256(published) == before
+        assert file_sha256(published) == before
     assert _publish(published, tmp_path / "target").wait() == 0
-    assert _sha256(published) != before
+    assert file_sha256(published) != before
     with duckdb.connect(str(published), read_only=True) as con:
         assert con.execute("select count(*) from marts.dim_customers").fetchone()[0] > 0
 

@@ -3,7 +3,6 @@ published file; a failed test, a failed model or a failed load leave it byte for
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from retention_warehouse.publish.duckdb_file import (
 from retention_warehouse.publish.outcome import PublishError, PublishOutcome
 from retention_warehouse.publish.slim_ci import MANIFEST, state_dir_for
 from tests.support.raw_files import CUSTOMER_HEADER, raw_dir, write
+from tests.support.warehouses import file_sha256
 
 FIXTURE = Path(__file__).parents[1] / "support" / "projects" / "publish_project"
 
@@ -40,10 +40,6 @@ def publish(project: Path, published: Path, **kwargs) -> PublishOutcome:
                                log_path=project / "logs", check_freshness=False, **kwargs)
 
 
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def build_id_of(path: Path) -> str:
     with duckdb.connect(str(path), read_only=True) as con:
         return con.execute("select build_id from marts.dim_warehouse_build").fetchone()[0]
@@ -58,21 +54,21 @@ def test_a_passing_build_is_published_and_a_failing_one_is_not(project: Path, tm
     assert not first.work_path.exists(), "the work file became the published file"
     state = state_dir_for(published) / MANIFEST
     assert state.read_bytes() == (project / "target" / MANIFEST).read_bytes(), "the published build's manifest is kept"
-    before, state_before = digest(published), digest(state)
+    before, state_before = file_sha256(published), file_sha256(state)
 
     failed_test = publish(project, published, dbt_vars={"max_number": 3})
     assert not failed_test.published
     assert [(f.unique_id, f.status) for f in failed_test.failures] == [
         ("test.publish_fixture.assert_numbers_within_limit", "fail")]
-    assert digest(published) == before
+    assert file_sha256(published) == before
     assert build_id_of(failed_test.work_path) == failed_test.build_id, "the failed build stays in the work file"
 
     failed_model = publish(project, published, dbt_vars={"break_model": True})
     assert not failed_model.published
     assert [(f.unique_id, f.status) for f in failed_model.failures] == [("model.publish_fixture.fct_numbers", "error")]
     assert "no_such_column" in failed_model.failures[0].message
-    assert digest(published) == before
-    assert digest(state) == state_before, "slim CI must compare with the build that is published"
+    assert file_sha256(published) == before
+    assert file_sha256(state) == state_before, "slim CI must compare with the build that is published"
 
 
 def test_the_work_file_keeps_the_published_name_so_views_keep_their_catalog(tmp_path: Path) -> None:
@@ -88,10 +84,10 @@ def test_raw_data_is_loaded_into_the_work_copy_and_carried_forward(project: Path
     again = publish(project, published, data_dir=data)
     assert [f.status for f in again.load_report.files] == ["unchanged"], "the load audit came along in the copy"
     write(data / "customers" / "broken.csv", [CUSTOMER_HEADER, '"unterminated'])
-    before = digest(published)
+    before = file_sha256(published)
     broken = publish(project, published, data_dir=data)
     assert not broken.published and broken.load_report.failed
-    assert digest(published) == before
+    assert file_sha256(published) == before
 
 
 def test_one_publish_at_a_time_and_never_over_a_live_writer(project: Path, tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -14,6 +13,7 @@ from retention_warehouse.cli import app
 from retention_warehouse.config import DB_PATH_ENV, PROJECT_ROOT
 from retention_warehouse.publish.outcome import PublishError
 from retention_warehouse.publish.slim_ci import MANIFEST, changed_build, save_state, state_dir_for
+from tests.support.warehouses import file_sha256
 
 PROJECT_PARTS = ("dbt_project.yml", "models", "macros", "seeds", "data-tests", "analyses")
 CHANGED_MART = "model.retention_warehouse.fct_campaign_lift"
@@ -30,10 +30,6 @@ def project_copy(destination: Path) -> Path:
             destination.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, destination / part)
     return destination
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def downstream(manifest: dict, unique_id: str) -> set[str]:
@@ -61,7 +57,7 @@ def test_a_changed_mart_builds_only_itself_and_its_children(built_warehouse, tmp
     project = project_copy(tmp_path / "project")
     mart_sql = project / "models" / "marts" / "campaigns" / "fct_campaign_lift.sql"
     mart_sql.write_text(mart_sql.read_text().replace("select * from final", "select * from final -- a reviewed change"))
-    before = digest(published)
+    before = file_sha256(published)
 
     outcome = changed_build(published, project_dir=project, target_path=tmp_path / "target", log_path=tmp_path / "logs")
 
@@ -73,7 +69,7 @@ def test_a_changed_mart_builds_only_itself_and_its_children(built_warehouse, tmp
     assert outcome.ran["model"] == [CHANGED_MART]
     assert tested_here and outcome.ran["unit_test"] == sorted(tested_here)
     assert len(outcome.ran["test"]) >= 4  # its data tests: two expressions, unique and not_null
-    assert digest(published) == before, "slim CI wrote to the published file"
+    assert file_sha256(published) == before, "slim CI wrote to the published file"
     assert outcome.work_path.parent == published.parent / "ci"
 
 

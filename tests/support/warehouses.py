@@ -4,6 +4,7 @@ and the same data built on PostgreSQL or Spark; and the handles tests read them 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import shutil
 import time
@@ -31,6 +32,11 @@ DB_NAME = "retention.duckdb"
 """Every fixture warehouse file has this name: dbt-duckdb names the catalog after the file, and views mention it."""
 CDNOW_VARS = '{clv_calibration_end_date: "1997-09-30", clv_holdout_end_date: "1998-06-30", clv_time_unit_days: 7}'
 """The papers' CDNOW backtest, as `make cdnow` passes it."""
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes: what proves a warehouse file was left exactly as it was."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 env = dbt_runner.environment
 """Set environment variables for the duration of a block."""

@@ -369,8 +369,9 @@ class DuckDBLanding:
         value whose type is the contract's lands typed (the fast path), every other value as text."""
         targets: list[str] = []
         values: list[str] = []
+        names = list(found)
         for c in entity.columns:
-            name = source_column_of(c, list(found))
+            name = source_column_of(c, names)
             typed = typed_column(c)
             fast = name is not None and typed is not None and found[name] in PARQUET_TYPES[c.kind]
             source = f"src.{quote_identifier(name)}" if name is not None else "null"

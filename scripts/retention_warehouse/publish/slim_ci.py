@@ -23,7 +23,7 @@ from typing import Any
 from retention_warehouse.config import DB_PATH_ENV
 from retention_warehouse.publish.outcome import PublishError
 from retention_warehouse.warehouse.dbt_runner import (NodeFailure, ProgressCallback, failures_of, invoke,
-                                                      progress_callback)
+                                                      node_results, progress_callback)
 from retention_warehouse.warehouse.project import vars_argument
 
 MANIFEST = "manifest.json"
@@ -104,7 +104,6 @@ def changed_build(
     # A parse error, a broken model file or a manifest dbt cannot read stops dbt before any node:
     # then there is no result to list, and failures_of reports the invocation's error.
     ran: dict[str, list[str]] = {}
-    for node_result in result.result or []:
-        if hasattr(node_result, "node"):
-            ran.setdefault(str(node_result.node.resource_type), []).append(node_result.node.unique_id)
+    for node_result in node_results(result):
+        ran.setdefault(str(node_result.node.resource_type), []).append(node_result.node.unique_id)
     return ChangedBuild(work, state, {kind: sorted(ids) for kind, ids in sorted(ran.items())}, failures_of(result))

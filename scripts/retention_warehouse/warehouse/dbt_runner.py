@@ -92,7 +92,8 @@ class NodeFailure:
     message: str
 
 
-def _node_results(result: dbtRunnerResult) -> list[Any]:
+def node_results(result: dbtRunnerResult) -> list[Any]:
+    """The results of the nodes a run reached (none when dbt stopped before any node)."""
     return [r for r in (result.result or []) if hasattr(r, "node")]
 
 
@@ -100,7 +101,7 @@ def failures_of(result: dbtRunnerResult) -> list[NodeFailure]:
     """Every failed node of a dbt run, or the run's own error when it stopped before any node ran."""
     failures = [
         NodeFailure(r.node.unique_id, str(r.node.resource_type), str(r.status), (r.message or "").strip())
-        for r in _node_results(result) if str(r.status) in FAILED_STATUSES
+        for r in node_results(result) if str(r.status) in FAILED_STATUSES
     ]
     if not result.success and not failures:
         failures.append(NodeFailure("dbt", "invocation", "error", str(result.exception or "dbt did not succeed")))
@@ -110,7 +111,7 @@ def failures_of(result: dbtRunnerResult) -> list[NodeFailure]:
 def summary(result: dbtRunnerResult) -> str:
     """What a dbt run did, in one line: nodes by status, then the first failures with their messages."""
     counts: dict[str, int] = {}
-    for node_result in _node_results(result):
+    for node_result in node_results(result):
         counts[str(node_result.status)] = counts.get(str(node_result.status), 0) + 1
     failed = [f"{f.unique_id.split('.')[-1]}: {(f.message.splitlines() or [f.status])[0]}" for f in failures_of(result)]
     parts = [", ".join(f"{n} {status}" for status, n in sorted(counts.items())), "; ".join(failed[:5])]
