@@ -1,9 +1,10 @@
 -- The churn model tables come from the current signals and seed churn_signals: the fit has one term
--- per signal of the seed plus the intercept, learned from exactly the customers at the training
--- snapshots (of its md5 sample when sampled; the latest of them its date), and every customer of the
--- test and current snapshots has one score (training snapshots are only fitted on). On PostgreSQL and Spark
--- `warehouse fit-models` writes these tables beside dbt, so this also catches a fit left over from
--- older data.
+-- per signal of the seed plus the intercept; a fit made by this run learned from exactly the
+-- customers at the training snapshots (of its md5 sample when sampled; the latest of them its date),
+-- a fit kept from an earlier run (doc refit_schedule) is from the as-of date's refit period and not
+-- after it; and every customer of the test and current snapshots has one score (training snapshots
+-- are only fitted on). On PostgreSQL and Spark `warehouse fit-models` writes these tables beside
+-- dbt, so this also catches a fit left over from older data.
 with
 
 signals as (
@@ -30,6 +31,10 @@ scored as (
     select * from {{ ref('int_customer_churn_scored') }}
 ),
 
+reporting_dates as (
+    select * from {{ ref('int_reporting_dates') }}
+),
+
 samples as (
     select distinct training_sample_md5_below
     from fitted
@@ -52,9 +57,18 @@ trained as (
 
 fits as (
     select distinct
-        customers_trained,
-        cast(snapshot_date as date) as snapshot_date
+        fitted.customers_trained,
+        cast(fitted.snapshot_date as date) as snapshot_date
     from fitted
+    cross join reporting_dates
+    where fitted.fitted_as_of_date = reporting_dates.as_of_date
+),
+
+schedule_problems as (
+    select distinct 'the kept churn fit is not from the refit period of the as-of date' as problem
+    from fitted
+    cross join reporting_dates
+    where {{ outside_refit_period('fitted.fitted_as_of_date', 'reporting_dates.as_of_date') }}
 ),
 
 fit_problems as (
@@ -92,6 +106,8 @@ score_problems as (
 )
 
 select problem from fit_problems
+union all
+select problem from schedule_problems
 union all
 select problem from term_problems
 union all

@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from retention_warehouse.python_models import churn_tables, clv_tables
+from retention_warehouse.python_models import churn_tables, clv_tables, refit
 from retention_warehouse.config import PROJECT_ROOT
 from retention_warehouse.warehouse.build import PYTHON_MODELS_SELECTOR, build
 from retention_warehouse.warehouse.fit_step import (
@@ -28,6 +28,7 @@ from retention_warehouse.warehouse.fit_step import (
     PREDICTED_MODEL,
     PYTHON_MODELS,
     fit_churn,
+    fit_models,
 )
 from retention_warehouse.warehouse.project import project_vars
 from retention_warehouse.warehouse.targets import DuckDBWarehouse
@@ -110,7 +111,8 @@ def test_the_fit_is_the_same_whatever_order_the_engine_returns_rows_in(summaries
 
 def test_a_fit_the_data_cannot_support_stops_the_build_with_the_reason(built_warehouse, tmp_path) -> None:
     """One customer per fit purpose: dbt's Python model fails, naming the fit and why, instead of
-    publishing four parameters fitted to one customer (before, the fit said converged, r ~ 1e6)."""
+    publishing four parameters fitted to one customer (before, the fit said converged, r ~ 1e6).
+    --full-refresh: a plain run in the same month would keep the stored fit."""
     copy = tmp_path / "retention.duckdb"
     shutil.copy(built_warehouse.db_path, copy)
     summary = "intermediate.int_customer_transactions_summarised"
@@ -119,7 +121,7 @@ def test_a_fit_the_data_cannot_support_stops_the_build_with_the_reason(built_war
                         select * from {summary}
                         qualify row_number() over (partition by fit_purpose order by frequency desc, customer_id) = 1""")
     before = fitted_rows(copy)
-    result = run_dbt(["run", "--select", FITTED_MODEL], PROJECT_ROOT, copy, tmp_path)
+    result = run_dbt(["run", "--select", FITTED_MODEL, "--full-refresh"], PROJECT_ROOT, copy, tmp_path)
     assert not result.success
     assert "CLV scoring fit: the BG/NBD fit did not converge: 1 customer to fit 4 BG/NBD parameters" in str(
         [node.message for node in result.result])
@@ -194,16 +196,36 @@ def test_a_capped_churn_fit_trains_on_the_sample_on_every_path(built_warehouse, 
         signals = con.table("intermediate.int_customer_churn_signals_computed")
         read, count = churn_tables.relation_reader(signals)
         available = count(churn_tables.TRAINING_ROWS)
-        built = con.execute("select * from intermediate.int_churn_model_fitted").df()
+        built = con.execute("select * from intermediate.int_churn_model_fitted").df().drop(columns=refit.FITTED_AS_OF)
         uncapped = churn_tables.fit_from_signals(seed, read, count, available)
         pd.testing.assert_frame_equal(_dated(uncapped), _dated(built), check_dtype=False)
         assert (uncapped["training_sample_share"] == 1.0).all()
 
         cap = available // 3
         capped = churn_tables.fit_from_signals(seed, read, count, cap)
-        fit_churn(DuckDBWarehouse(con), {**project_vars(), "churn_training_max_rows": cap})
-        written = con.execute("select * from intermediate.int_churn_model_fitted").df()
+        fit_churn(DuckDBWarehouse(con), {**project_vars(), "churn_training_max_rows": cap}, full_refresh=True)
+        written = con.execute("select * from intermediate.int_churn_model_fitted").df().drop(columns=refit.FITTED_AS_OF)
     pd.testing.assert_frame_equal(_dated(written), _dated(capped), check_dtype=False)
     assert (capped["training_sample_share"] == cap / available).all()
     trained = int(capped["customers_trained"].iloc[0])
     assert 0 < trained < available and abs(trained - cap) < 0.5 * cap
+
+
+def test_fit_models_keeps_a_fit_of_the_same_period_and_fits_again_in_a_new_one(built_warehouse, tmp_path) -> None:
+    """The refit schedule off DuckDB (python_models/refit.py): a fit table of the as-of date's month
+    is kept and not written; one from the month before, or a --full-refresh, fits again."""
+    target = tmp_path / "target.duckdb"
+    shutil.copy(built_warehouse.db_path, target)
+    fits = (FITTED_MODEL, CHURN_FITTED_MODEL)
+    with duckdb.connect(str(target)) as con:
+        warehouse = DuckDBWarehouse(con)
+        as_of = con.execute("select as_of_date from intermediate.int_reporting_dates").fetchone()[0]
+        kept = fit_models(warehouse, project_vars())
+        assert not set(fits) & set(kept) and {PREDICTED_MODEL, CHURN_SCORED_MODEL} <= set(kept)
+        for table in fits:
+            con.execute(f"update intermediate.{table} set {refit.FITTED_AS_OF} = "
+                        f"cast({refit.FITTED_AS_OF} - interval 1 month as date)")
+        assert set(fits) <= set(fit_models(warehouse, project_vars()))
+        for table in fits:
+            assert con.execute(f"select distinct {refit.FITTED_AS_OF} from intermediate.{table}").fetchall() == [(as_of,)]
+        assert set(fits) <= set(fit_models(warehouse, project_vars(), full_refresh=True))

@@ -4,7 +4,11 @@ Days 1..n are loaded and built; then one delivery appends the held-back days wit
 refunds, status changes and cancelled first orders (scripts/retention_warehouse/demo/increment.py), crossing a month
 boundary so that a month completes. The incremental build and a --full-refresh build of a copy of
 the same warehouse must hold identical tables in every schema dbt builds (doubles to 1e-9
-relative: a parallel sum adds in any order).
+relative: a parallel sum adds in any order). The month is new, so the CLV and churn models are
+fitted again (python_models/refit.py).
+
+A second delivery within that month keeps the stored fits: its build equals a --full-refresh of
+everything but the two fits, which keep what the first delivery's run fitted.
 """
 
 from __future__ import annotations
@@ -85,9 +89,11 @@ def customer_orders(db_path: Path) -> dict[str, tuple]:
 def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, tuple, tuple]:
     work = tmp_path_factory.mktemp("incremental")
     data_dir = work / "raw"
-    # Ends on 1 July: the held-back days complete June, so a month rolls over; the late window
-    # reaches back into May, so cancelled first orders move cohorts from May to June.
-    generate(GeneratorConfig(customers=1_500, seed=11, end=date(2025, 7, 1)), data_dir)
+    # Ends on 4 July. The last two days are a second delivery within July (fixture within_a_month).
+    # The three days before them complete June, so a month rolls over; their late window reaches
+    # back into May, so cancelled first orders move cohorts from May to June.
+    generate(GeneratorConfig(customers=1_500, seed=11, end=date(2025, 7, 4)), data_dir)
+    split_increment(data_dir, work / "increment2", days=2, late_days=5)
     summary = split_increment(data_dir, work / "increment", days=3, late_days=40, cancel_first_order_pct=60)
     assert summary.late_orders and summary.changed_orders and summary.new_rows["orders"]
     assert summary.changed_emails and summary.claiming_signups
@@ -150,4 +156,60 @@ def test_every_built_table_equals_a_full_refresh(incremental_and_full) -> None:
     assert ("marts", "dim_customers") in tables and ("intermediate", "int_customer_months_spined") in tables
     differing = {f"{schema}.{table}": n for schema, table in tables
                  if (n := differences(incremental_db, full_db, schema, table))}
+    assert differing == {}
+
+
+FIT_MARTS = ("fct_clv_model_fit", "fct_churn_model_coefficients")
+
+
+def fitted_as_of(db_path: Path) -> dict[str, set]:
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return {mart: {d for (d,) in con.execute(f"select distinct fitted_as_of_date from marts.{mart}").fetchall()}
+                for mart in FIT_MARTS}
+
+
+@pytest.fixture(scope="module")
+def within_a_month(incremental_and_full) -> tuple[Path, Path, Path]:
+    """The first delivery's build, then a second delivery of two days within the same month."""
+    incremental_db = incremental_and_full[0]
+    work = incremental_db.parent.parent
+    first = work / "month" / "first.duckdb"
+    first.parent.mkdir()
+    shutil.copy(incremental_db, first)
+    second = work / "month" / "second.duckdb"
+    shutil.copy(incremental_db, second)
+    data_dir = work / "raw"
+    shutil.copytree(work / "increment2", data_dir, dirs_exist_ok=True)
+    load(second, data_dir)
+    with env(**WITHOUT_UNIT_TESTS):
+        build(["build"], second, work / "month" / "incremental")
+    rebuilt = work / "month" / "rebuilt.duckdb"
+    shutil.copy(second, rebuilt)
+    build(["run", "--full-refresh", "--exclude", "int_clv_models_fitted", "int_churn_model_fitted"],
+          rebuilt, work / "month" / "rebuilt")
+    return first, second, rebuilt
+
+
+def test_a_run_in_a_new_month_fits_again(incremental_and_full) -> None:
+    incremental_db, full_db, _, _ = incremental_and_full
+    with duckdb.connect(str(incremental_db), read_only=True) as con:
+        as_of = con.execute("select as_of_date from intermediate.int_reporting_dates").fetchone()[0]
+    assert as_of.month == 7
+    assert fitted_as_of(incremental_db) == fitted_as_of(full_db) == {mart: {as_of} for mart in FIT_MARTS}
+
+
+def test_a_run_within_the_month_keeps_the_fits_and_scores_with_them(within_a_month) -> None:
+    first, second, rebuilt = within_a_month
+    with duckdb.connect(str(second), read_only=True) as con:
+        as_of = con.execute("select as_of_date from intermediate.int_reporting_dates").fetchone()[0]
+    kept = fitted_as_of(first)
+    assert all(as_of not in dates for dates in kept.values()), "the second delivery did not move the as-of date"
+    assert fitted_as_of(second) == kept
+    for mart in FIT_MARTS:
+        assert differences(first, second, "marts", mart) == 0, f"{mart} was fitted again within the month"
+    assert differences(first, second, "marts", "dim_customers"), "the second delivery changed no customer"
+    tables = built_tables(second)
+    assert tables == built_tables(rebuilt)
+    differing = {f"{schema}.{table}": n for schema, table in tables
+                 if (n := differences(second, rebuilt, schema, table))}
     assert differing == {}

@@ -133,6 +133,8 @@ def test_every_source_and_seed_is_documented(manifest: dict) -> None:
 
 
 def test_every_model_and_seed_has_a_primary_key_test(models: dict, manifest: dict) -> None:
+    """unique + not_null on one column (the not_null a test, or an enforced contract's constraint), or
+    unique_combination_of_columns."""
     tests_on: dict[str, set[tuple[str, str | None]]] = {}
     for node in manifest["nodes"].values():
         if node["resource_type"] == "test" and node.get("attached_node"):
@@ -144,6 +146,11 @@ def test_every_model_and_seed_has_a_primary_key_test(models: dict, manifest: dic
         tests = tests_on.get(uid, set())
         unique_columns = {col for name, col in tests if name == "unique"}
         not_null_columns = {col for name, col in tests if name == "not_null"}
+        # On DuckDB and PostgreSQL an enforced contract's not_null constraint stands in for the test.
+        node = manifest["nodes"][uid]
+        if (node.get("contract") or {}).get("enforced"):
+            not_null_columns |= {name for name, column in node["columns"].items()
+                                 if any(c.get("type") == "not_null" for c in column.get("constraints") or ())}
         has_key = bool(unique_columns & not_null_columns) or any(
             name == "unique_combination_of_columns" for name, _ in tests)
         assert has_key, f"{uid} needs unique + not_null on its primary key"

@@ -68,7 +68,8 @@ def test_a_changed_mart_builds_only_itself_and_its_children(built_warehouse, tmp
     assert ran == downstream(manifest, CHANGED_MART) | tested_here
     assert outcome.ran["model"] == [CHANGED_MART]
     assert tested_here and outcome.ran["unit_test"] == sorted(tested_here)
-    assert len(outcome.ran["test"]) >= 4  # its data tests: two expressions, unique and not_null
+    # its data tests: two expressions and unique (its contract holds not_null on DuckDB)
+    assert len(outcome.ran["test"]) >= 3
     assert file_sha256(published) == before, "slim CI wrote to the published file"
     assert outcome.work_path.parent == published.parent / "ci"
 

@@ -18,7 +18,8 @@ final as (
         cast(fitted.training_sample_share as {{ type_double() }}) as training_sample_share,
         cast(fitted.churn_rate_trained as {{ type_double() }}) as churn_rate_trained,
         cast(fitted.log_likelihood as {{ type_double() }}) as log_likelihood,
-        cast(fitted.converged as boolean) as converged
+        cast(fitted.converged as boolean) as converged,
+        cast(fitted.fitted_as_of_date as date) as fitted_as_of_date
     from fitted
 )
 

@@ -16,7 +16,8 @@ final as (
         cast(time_unit_days as {{ type_double() }}) as time_unit_days,
         cast(customers_fitted as integer) as customers_fitted,
         cast(log_likelihood as {{ type_double() }}) as log_likelihood,
-        cast(converged as boolean) as converged
+        cast(converged as boolean) as converged,
+        cast(fitted_as_of_date as date) as fitted_as_of_date
     from fitted
 )
 

@@ -144,7 +144,11 @@ def export_raw_command(target: ServerTarget = "postgres") -> None:
     console.print(rows)
 
 
-def fit_models_command(target: ServerTarget = "postgres", vars_text: Vars = None) -> None:
+FullRefresh = Annotated[bool, typer.Option(
+    "--full-refresh", help="Rebuild the incremental models whole and fit the CLV and churn models again.")]
+
+
+def fit_models_command(target: ServerTarget = "postgres", vars_text: Vars = None, full_refresh: FullRefresh = False) -> None:
     """Run the dbt Python models' code on a PostgreSQL or Spark target and write their five tables there.
 
     The step dbt-duckdb runs inside `dbt build` (the CLV models int_clv_models_fitted,
@@ -152,12 +156,14 @@ def fit_models_command(target: ServerTarget = "postgres", vars_text: Vars = None
     int_customer_churn_scored), for targets whose dbt adapter cannot run Python models. It reads
     intermediate.int_customer_transactions_summarised, intermediate.int_customer_churn_signals_computed
     and reference.churn_signals, so run it after those are built; `warehouse build` does it all in order.
+    A fit already there is kept until the as-of date reaches a new var model_refit_period, or
+    --full-refresh.
     """
     check_target(target, SERVER_TARGETS)
     overrides = dbt_vars(vars_text)
     try:
         with connect(target) as warehouse:
-            written = fit_models(warehouse, project_vars(overrides))
+            written = fit_models(warehouse, project_vars(overrides), full_refresh)
     except MissingTableError as exc:
         fail(exc, hint=": build int_customer_transactions_summarised and int_customer_churn_signals_computed first "
                        f"(`warehouse build --target {target}` does it all)")
@@ -172,7 +178,7 @@ def fit_clv_command(target: ServerTarget = "postgres", vars_text: Vars = None) -
     fit_models_command(target, vars_text)
 
 
-def build_command(target: Target = "duckdb", vars_text: Vars = None) -> None:
+def build_command(target: Target = "duckdb", vars_text: Vars = None, full_refresh: FullRefresh = False) -> None:
     """dbt build on a target: on PostgreSQL and Spark in two parts with `fit-models` between them.
 
     DuckDB: one `dbt build`. PostgreSQL and Spark: `dbt build --exclude <Python models>+`, then the
@@ -188,7 +194,8 @@ def build_command(target: Target = "duckdb", vars_text: Vars = None) -> None:
 
     try:
         require_engine(target)
-        result = build(target, dbt_runner.invoker(quiet=False), connect, overrides, on_step=show)
+        result = build(target, dbt_runner.invoker(quiet=False), connect, overrides, on_step=show,
+                       full_refresh=full_refresh)
     except TargetError as exc:
         fail(exc)
     summary = table(f"Build on {target} ({describe(target)}): {result.seconds:.1f} s", ("step", "seconds", "result"),

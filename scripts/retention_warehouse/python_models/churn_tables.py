@@ -117,6 +117,23 @@ def score_from_signals(seed: pd.DataFrame, terms: pd.DataFrame, read: Read) -> p
     return scored_customers(seed, terms, read(scored_columns(features_of(seed)), SCORED_ROWS))
 
 
+def stored_terms(seed: pd.DataFrame, stored: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The stored fit (python_models.refit), refused when its terms are not the seed's features.
+
+    A run keeps the stored fit or writes a new one over it term by term, so a feature added to or
+    removed from seed churn_signals needs the fit rebuilt whole.
+    """
+    if stored is None or stored.empty:
+        return stored
+    terms, wanted = set(stored["term"]), {"intercept", *features_of(seed)}
+    if terms != wanted:
+        raise ValueError(
+            "churn model: seed churn_signals has changed since the stored fit (terms "
+            f"{sorted(terms - wanted)} removed, {sorted(wanted - terms)} added): fit it again with "
+            "`dbt build --full-refresh --select int_churn_model_fitted+` (or `warehouse build --full-refresh`)")
+    return stored
+
+
 def training_data(features: tuple[str, ...], signals: pd.DataFrame) -> pd.DataFrame:
     """Customers at the training snapshots (the rows the model learns from; a customer may be in several)."""
     unknown = [f for f in features if f not in signals.columns]

@@ -96,6 +96,11 @@ def fitted_parameters(summaries: pd.DataFrame, time_unit_days: float) -> pd.Data
     return pd.DataFrame(rows)
 
 
+def same_settings(stored: pd.DataFrame, time_unit_days: float) -> bool:
+    """The stored fit (python_models.refit) was made in this run's time unit: its rates are per that unit."""
+    return bool((stored["time_unit_days"].astype(float) == time_unit_days).all())
+
+
 def _bgnbd(parameters: pd.DataFrame, purpose: str) -> clv.BgNbdFit:
     rows = parameters[(parameters["fit_purpose"] == purpose) & (parameters["model"] == "bg_nbd")]
     value = dict(zip(rows["parameter"], rows["value"]))

@@ -64,11 +64,12 @@ def dbt_steps(target: str, extra_args: list[str]) -> list[tuple[str, list[str]]]
     ]
 
 
-def _fit_step(target: str, connect: Callable[[str], Any], overrides: dict[str, Any] | None) -> StepResult:
+def _fit_step(target: str, connect: Callable[[str], Any], overrides: dict[str, Any] | None,
+              full_refresh: bool) -> StepResult:
     started = time.perf_counter()
     try:
         with connect(target) as warehouse:
-            rows = fit_models(warehouse, project_vars(overrides))
+            rows = fit_models(warehouse, project_vars(overrides), full_refresh)
     except (FitStepError, ValueError) as exc:
         return StepResult(FIT_STEP, time.perf_counter() - started, False, str(exc))
     detail = ", ".join(f"{table} {n:,} rows" for table, n in rows.items())
@@ -100,6 +101,6 @@ def build(target: str, invoke: dbt_runner.Invoke, connect: Callable[[str], Any],
                                  dbt_runner.summary(outcome)))
 
     before_fit, *after_fit = dbt_steps(target, extra)
-    if run_dbt(*before_fit) and after_fit and record(_fit_step(target, connect, overrides)):
+    if run_dbt(*before_fit) and after_fit and record(_fit_step(target, connect, overrides, full_refresh)):
         run_dbt(*after_fit[0])
     return result

@@ -3,20 +3,26 @@
 dbt-duckdb runs the Python models (three CLV, two churn) inside `dbt build`; the PostgreSQL and Spark
 adapters cannot run them here. There this step reads the SQL-built inputs through the target's
 connection, calls the same code the Python models call (retention_warehouse/python_models) and writes
-the five tables back, where the models' materialization `fitted_outside_dbt` finds them.
+the five tables back, where the models' materialization `fitted_outside_dbt` finds them. The two fits
+follow the refit schedule of the Python models (python_models/refit.py): a fit table already on the
+target is kept, and not written again, until the as-of date reaches a new model_refit_period or the
+build is a --full-refresh.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 
-from retention_warehouse.python_models import churn_tables, clv_tables
-from retention_warehouse.warehouse.targets import Warehouse
+from retention_warehouse.python_models import churn_tables, clv_tables, refit
+from retention_warehouse.python_models.values import as_date
+from retention_warehouse.warehouse.targets import MissingTableError, Warehouse
 
 INTERMEDIATE_SCHEMA = "intermediate"
+REPORTING_DATES_MODEL = "int_reporting_dates"
 SUMMARIES_MODEL = "int_customer_transactions_summarised"
 FITTED_MODEL = "int_clv_models_fitted"
 PREDICTED_MODEL = "int_customer_clv_predicted"
@@ -42,36 +48,56 @@ def _frame(warehouse: Warehouse, table: str, schema: str = INTERMEDIATE_SCHEMA) 
     return _query_frame(warehouse, f"select * from {schema}.{table}")
 
 
+def _stored(warehouse: Warehouse, table: str, full_refresh: bool) -> pd.DataFrame | None:
+    """A fit table as the last build left it on the target; None on a first build or a --full-refresh."""
+    if full_refresh:
+        return None
+    try:
+        return _frame(warehouse, table)
+    except MissingTableError:
+        return None
+
+
+def _as_of(warehouse: Warehouse) -> date:
+    return as_date(_frame(warehouse, REPORTING_DATES_MODEL)["as_of_date"].iloc[0])
+
+
 def _write(warehouse: Warehouse, tables: dict[str, pd.DataFrame]) -> dict[str, int]:
     for name, frame in tables.items():
         warehouse.replace_table(INTERMEDIATE_SCHEMA, name, pa.Table.from_pandas(frame, preserve_index=False))
     return {name: len(frame) for name, frame in tables.items()}
 
 
-def fit_clv(warehouse: Warehouse, variables: dict[str, Any]) -> dict[str, int]:
-    """Write the three CLV model tables on a target from its own summaries; rows per table.
+def fit_clv(warehouse: Warehouse, variables: dict[str, Any], full_refresh: bool = False) -> dict[str, int]:
+    """Write the CLV model tables on a target from its own summaries; rows per table written.
 
     `variables` are the project's vars (warehouse.project.project_vars): clv_time_unit_days,
-    clv_monthly_discount_rate.
+    clv_monthly_discount_rate, model_refit_period. The fit table is left as it is when its stored
+    fit is kept.
     """
     time_unit_days = float(variables["clv_time_unit_days"])
     discount = float(variables["clv_monthly_discount_rate"])
     summaries = _frame(warehouse, SUMMARIES_MODEL)
     if summaries.empty:
         raise FitStepError(f"{INTERMEDIATE_SCHEMA}.{SUMMARIES_MODEL} is empty on {warehouse.target}: nothing to fit")
-    parameters = clv_tables.fitted_parameters(summaries, time_unit_days)
+    stored = _stored(warehouse, FITTED_MODEL, full_refresh)
+    fitted = refit.on_schedule(stored, _as_of(warehouse), str(variables["model_refit_period"]),
+                               fit=lambda: clv_tables.fitted_parameters(summaries, time_unit_days),
+                               same_settings=lambda kept: clv_tables.same_settings(kept, time_unit_days))
+    parameters = stored if fitted is None else fitted
     tables = {
-        FITTED_MODEL: parameters,
+        **({} if fitted is None else {FITTED_MODEL: fitted}),
         PREDICTED_MODEL: clv_tables.customer_predictions(summaries, parameters, time_unit_days, discount),
         HOLDOUT_MODEL: clv_tables.holdout_predictions(summaries, parameters, time_unit_days),
     }
     return _write(warehouse, tables)
 
 
-def fit_churn(warehouse: Warehouse, variables: dict[str, Any]) -> dict[str, int]:
-    """Write the two churn model tables on a target from its own signals and seed; rows per table.
+def fit_churn(warehouse: Warehouse, variables: dict[str, Any], full_refresh: bool = False) -> dict[str, int]:
+    """Write the churn model tables on a target from its own signals and seed; rows per table written.
 
-    `variables` are the project's vars (warehouse.project.project_vars): churn_training_max_rows.
+    `variables` are the project's vars (warehouse.project.project_vars): churn_training_max_rows,
+    model_refit_period. The fit table is left as it is when its stored fit is kept.
     """
     seed = _frame(warehouse, CHURN_SEED[1], CHURN_SEED[0])
     table = f"{INTERMEDIATE_SCHEMA}.{SIGNALS_MODEL}"
@@ -84,13 +110,20 @@ def fit_churn(warehouse: Warehouse, variables: dict[str, Any]) -> dict[str, int]
 
     if count("1 = 1") == 0:
         raise FitStepError(f"{table} is empty on {warehouse.target}: nothing to fit")
-    terms = churn_tables.fit_from_signals(seed, read, count, int(variables["churn_training_max_rows"]))
+    stored = churn_tables.stored_terms(seed, _stored(warehouse, CHURN_FITTED_MODEL, full_refresh))
+    fitted = refit.on_schedule(
+        stored, _as_of(warehouse), str(variables["model_refit_period"]),
+        fit=lambda: churn_tables.fit_from_signals(seed, read, count, int(variables["churn_training_max_rows"])))
+    terms = stored if fitted is None else fitted
     return _write(warehouse, {
-        CHURN_FITTED_MODEL: terms,
+        **({} if fitted is None else {CHURN_FITTED_MODEL: fitted}),
         CHURN_SCORED_MODEL: churn_tables.score_from_signals(seed, terms, read),
     })
 
 
-def fit_models(warehouse: Warehouse, variables: dict[str, Any]) -> dict[str, int]:
-    """Every model dbt-duckdb runs as Python, on a target: the CLV fit, then the churn fit; rows per table."""
-    return {**fit_clv(warehouse, variables), **fit_churn(warehouse, variables)}
+def fit_models(warehouse: Warehouse, variables: dict[str, Any], full_refresh: bool = False) -> dict[str, int]:
+    """Every model dbt-duckdb runs as Python, on a target: the CLV fit, then the churn fit; rows per table written.
+
+    `full_refresh` fits both models again whatever the refit schedule says (python_models/refit.py).
+    """
+    return {**fit_clv(warehouse, variables, full_refresh), **fit_churn(warehouse, variables, full_refresh)}
