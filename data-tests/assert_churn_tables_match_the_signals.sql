@@ -4,7 +4,7 @@
 -- a fit kept from an earlier run (doc refit_schedule) is from the as-of date's refit period and not
 -- after it; and every customer of the test and current snapshots has one score (training snapshots
 -- are only fitted on). On PostgreSQL and Spark `warehouse fit-models` writes these tables beside
--- dbt, so this also catches a fit left over from older data.
+-- dbt, so this also catches a fit left over from older data beyond its refit period.
 with
 
 signals as (

@@ -3,7 +3,7 @@
 -- from an earlier run (doc refit_schedule) is from the as-of date's refit period and not after it,
 -- every scored customer has one prediction, and the backtest covers the backtest's customers. On
 -- PostgreSQL and Spark `warehouse fit-models` writes these tables beside dbt, so this also catches a
--- fit left over from older data.
+-- fit left over from older data beyond its refit period.
 with
 
 summaries as (

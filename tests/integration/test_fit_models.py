@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -220,6 +221,13 @@ def test_fit_models_keeps_a_fit_of_the_same_period_and_fits_again_in_a_new_one(b
     with duckdb.connect(str(target)) as con:
         warehouse = DuckDBWarehouse(con)
         as_of = con.execute("select as_of_date from intermediate.int_reporting_dates").fetchone()[0]
+        # A later run in the same month: the stored fits were made the day before (or the run is a day later).
+        if as_of.day > 1:
+            for table in fits:
+                con.execute(f"update intermediate.{table} set {refit.FITTED_AS_OF} = ?", [as_of - timedelta(days=1)])
+        else:
+            as_of += timedelta(days=1)
+            con.execute("update intermediate.int_reporting_dates set as_of_date = ?", [as_of])
         kept = fit_models(warehouse, project_vars())
         assert not set(fits) & set(kept) and {PREDICTED_MODEL, CHURN_SCORED_MODEL} <= set(kept)
         for table in fits:
@@ -229,3 +237,19 @@ def test_fit_models_keeps_a_fit_of_the_same_period_and_fits_again_in_a_new_one(b
         for table in fits:
             assert con.execute(f"select distinct {refit.FITTED_AS_OF} from intermediate.{table}").fetchall() == [(as_of,)]
         assert set(fits) <= set(fit_models(warehouse, project_vars(), full_refresh=True))
+
+
+def test_a_fit_table_from_before_the_schedule_gains_its_date_and_is_fitted_again(built_warehouse, tmp_path) -> None:
+    """A warehouse built before fitted_as_of_date: the next plain run adds the column and refits."""
+    copy = tmp_path / "retention.duckdb"
+    shutil.copy(built_warehouse.db_path, copy)
+    fits = (FITTED_MODEL, CHURN_FITTED_MODEL)
+    with duckdb.connect(str(copy)) as con:
+        for table in fits:
+            con.execute(f"alter table intermediate.{table} drop column {refit.FITTED_AS_OF}")
+        as_of = con.execute("select as_of_date from intermediate.int_reporting_dates").fetchone()[0]
+    result = run_dbt(["run", "--select", *fits], PROJECT_ROOT, copy, tmp_path)
+    assert result.success, [node.message for node in result.result or []]
+    with duckdb.connect(str(copy), read_only=True) as con:
+        for table in fits:
+            assert con.execute(f"select distinct {refit.FITTED_AS_OF} from intermediate.{table}").fetchall() == [(as_of,)]

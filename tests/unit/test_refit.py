@@ -25,9 +25,11 @@ def test_a_period_starts_on_its_first_day(day: date, period: str, start: date) -
     assert refit.period_start(day, period) == start
 
 
-def test_an_unknown_period_is_refused_by_name() -> None:
+def test_an_unknown_period_is_refused_by_name_even_on_a_first_build() -> None:
     with pytest.raises(ValueError, match="model_refit_period must be one of day, week, month, got 'quarter'"):
         refit.keeps_stored_fit(None, date(2025, 7, 1), "quarter")
+    with pytest.raises(ValueError, match="got 'quarter'"):
+        refit.on_schedule(None, date(2025, 7, 1), "quarter", lambda: pd.DataFrame({"x": [1]}))
 
 
 @pytest.mark.parametrize(("fitted_at", "as_of", "period", "kept"), [
@@ -35,7 +37,8 @@ def test_an_unknown_period_is_refused_by_name() -> None:
     (date(2025, 6, 30), date(2025, 7, 1), "month", False),   # a new month
     (date(2025, 7, 14), date(2025, 7, 20), "week", True),
     (date(2025, 7, 13), date(2025, 7, 14), "week", False),   # Sunday, then Monday
-    (date(2025, 7, 14), date(2025, 7, 14), "day", True),     # the same day again
+    (date(2025, 7, 14), date(2025, 7, 14), "day", False),    # the same date again: its data may have changed
+    (date(2025, 7, 14), date(2025, 7, 14), "month", False),
     (date(2025, 7, 14), date(2025, 7, 15), "day", False),
     (date(2025, 7, 20), date(2025, 7, 10), "month", False),  # an as-of date before the fit's
     (None, date(2025, 7, 10), "month", False),               # nothing stored

@@ -13,7 +13,6 @@ PostgreSQL and Spark.
 """
 
 from retention_warehouse.python_models import churn_tables, refit
-from retention_warehouse.python_models.values import as_date
 
 
 def model(dbt, session):
@@ -21,7 +20,7 @@ def model(dbt, session):
     seed = dbt.ref("churn_signals").df()
     signals = dbt.ref("int_customer_churn_signals_computed")
     reporting_dates = dbt.ref("int_reporting_dates")
-    as_of = as_date(reporting_dates.df()["as_of_date"].iloc[0])
+    as_of = refit.as_of_date(reporting_dates.df())
     read, count = churn_tables.relation_reader(signals)
     # dbt reads a Python model's configs from dbt.config.get calls in model() itself, not in a lambda.
     max_rows = int(dbt.config.get("churn_training_max_rows"))

@@ -11,13 +11,12 @@ On PostgreSQL and Spark `warehouse fit-models` runs the same code and writes thi
 """
 
 from retention_warehouse.python_models import clv_tables, refit
-from retention_warehouse.python_models.values import as_date
 
 
 def model(dbt, session):
     summaries = dbt.ref("int_customer_transactions_summarised")
     reporting_dates = dbt.ref("int_reporting_dates")
-    as_of = as_date(reporting_dates.df()["as_of_date"].iloc[0])
+    as_of = refit.as_of_date(reporting_dates.df())
     time_unit_days = float(dbt.config.get("clv_time_unit_days"))
     period = str(dbt.config.get("model_refit_period"))
     fitted = refit.on_schedule(

@@ -130,7 +130,8 @@ def stored_terms(seed: pd.DataFrame, stored: pd.DataFrame | None) -> pd.DataFram
         raise ValueError(
             "churn model: seed churn_signals has changed since the stored fit (terms "
             f"{sorted(terms - wanted)} removed, {sorted(wanted - terms)} added): fit it again with "
-            "`dbt build --full-refresh --select int_churn_model_fitted+` (or `warehouse build --full-refresh`)")
+            "`dbt build --full-refresh --select int_churn_model_fitted+` on DuckDB, "
+            "`warehouse build --full-refresh --target <target>` on any target")
     return stored
 
 

@@ -3,8 +3,8 @@
 A fit is the slowest step of a daily run, and its parameters move little from one day to the next.
 So the fitted models keep their table between runs: a run fits again only when it is the first, a
 --full-refresh, or its as-of date has reached a new refit period (var model_refit_period: day, week
-from Monday, or month) since the stored fit's as-of date; a run whose as-of date lies before the
-stored fit's fits again too, so a fit never scores data older than it. Otherwise the stored fit is
+from Monday, or month) since the stored fit's as-of date; a run as of the stored fit's own date or
+before it fits again too (its data may have changed; a fit never scores data older than it). Otherwise the stored fit is
 kept, and every run still scores all its customers as of its own date with it (docs/metrics.md,
 "When the models are fitted"). One rule for every engine: the dbt Python models call it on DuckDB,
 `warehouse fit-models` on PostgreSQL and Spark.
@@ -44,9 +44,13 @@ def stored_as_of(stored: pd.DataFrame | None) -> date | None:
 
 
 def keeps_stored_fit(fitted_at: date | None, as_of: date, period: str) -> bool:
-    """A stored fit made at `fitted_at` serves a run as of `as_of`: same refit period, not after it."""
-    start = period_start(as_of, period)  # the period is checked even when there is no stored fit
-    return fitted_at is not None and fitted_at <= as_of and period_start(fitted_at, period) == start
+    """A stored fit made at `fitted_at` serves a later run as of `as_of` in the same refit period.
+
+    A run at the fit's own as-of date fits again: its data may have changed (late orders, refunds)
+    while the date did not, and the data tests take a fit at the run's date for this run's own.
+    """
+    start = period_start(as_of, period)
+    return fitted_at is not None and fitted_at < as_of and period_start(fitted_at, period) == start
 
 
 def on_schedule(stored: pd.DataFrame | None, as_of: date, period: str, fit: Callable[[], pd.DataFrame],
@@ -56,11 +60,17 @@ def on_schedule(stored: pd.DataFrame | None, as_of: date, period: str, fit: Call
     `fit` computes the model's table; `same_settings` says whether the stored fit was made with the
     settings this run would use (a changed setting fits again, whatever the date).
     """
+    period_start(as_of, period)  # an unknown period is refused on every run, the first included
     if stored is not None and keeps_stored_fit(stored_as_of(stored), as_of, period) and same_settings(stored):
         return None
     fitted = fit()
     fitted[FITTED_AS_OF] = as_of
     return fitted
+
+
+def as_of_date(reporting_dates: pd.DataFrame) -> date:
+    """The run's as-of date, from the one row of int_reporting_dates."""
+    return as_date(reporting_dates["as_of_date"].iloc[0])
 
 
 def stored_fit(session: object, this: object, is_incremental: bool) -> pd.DataFrame | None:

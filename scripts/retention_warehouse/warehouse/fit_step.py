@@ -18,7 +18,6 @@ import pandas as pd
 import pyarrow as pa
 
 from retention_warehouse.python_models import churn_tables, clv_tables, refit
-from retention_warehouse.python_models.values import as_date
 from retention_warehouse.warehouse.targets import MissingTableError, Warehouse
 
 INTERMEDIATE_SCHEMA = "intermediate"
@@ -59,7 +58,7 @@ def _stored(warehouse: Warehouse, table: str, full_refresh: bool) -> pd.DataFram
 
 
 def _as_of(warehouse: Warehouse) -> date:
-    return as_date(_frame(warehouse, REPORTING_DATES_MODEL)["as_of_date"].iloc[0])
+    return refit.as_of_date(_frame(warehouse, REPORTING_DATES_MODEL))
 
 
 def _write(warehouse: Warehouse, tables: dict[str, pd.DataFrame]) -> dict[str, int]:
