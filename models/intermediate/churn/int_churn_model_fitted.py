@@ -29,5 +29,4 @@ def model(dbt, session):
         churn_tables.stored_terms(seed, refit.stored_fit(session, dbt.this, dbt.is_incremental)), as_of, period,
         fit=lambda: churn_tables.fit_from_signals(seed, read, count, max_rows),
     )
-    # Kept: the stored rows as they are (delete+insert by term writes them back unchanged).
-    return session.sql(f"select * from {dbt.this}") if fitted is None else fitted
+    return refit.model_table(session, dbt.this, fitted)

@@ -24,5 +24,4 @@ def model(dbt, session):
         fit=lambda: clv_tables.fitted_parameters(summaries.df(), time_unit_days),
         same_settings=lambda stored: clv_tables.same_settings(stored, time_unit_days),
     )
-    # Kept: the stored rows as they are (delete+insert by fit purpose writes them back unchanged).
-    return session.sql(f"select * from {dbt.this}") if fitted is None else fitted
+    return refit.model_table(session, dbt.this, fitted)

@@ -4,9 +4,9 @@ A fit is the slowest step of a daily run, and its parameters move little from on
 So the fitted models keep their table between runs: a run fits again only when it is the first, a
 --full-refresh, or its as-of date has reached a new refit period (var model_refit_period: day, week
 from Monday, or month) since the stored fit's as-of date; a run as of the stored fit's own date or
-before it fits again too (its data may have changed; a fit never scores data older than it). Otherwise the stored fit is
-kept, and every run still scores all its customers as of its own date with it (docs/metrics.md,
-"When the models are fitted"). One rule for every engine: the dbt Python models call it on DuckDB,
+before it fits again too (its data may have changed; a fit never scores data older than it).
+Otherwise the stored fit is kept, and every run still scores all its customers as of its own date
+with it (docs/metrics.md, "When the models are fitted"). One rule for every engine: the dbt Python models call it on DuckDB,
 `warehouse fit-models` on PostgreSQL and Spark.
 """
 
@@ -60,8 +60,8 @@ def on_schedule(stored: pd.DataFrame | None, as_of: date, period: str, fit: Call
     `fit` computes the model's table; `same_settings` says whether the stored fit was made with the
     settings this run would use (a changed setting fits again, whatever the date).
     """
-    period_start(as_of, period)  # an unknown period is refused on every run, the first included
-    if stored is not None and keeps_stored_fit(stored_as_of(stored), as_of, period) and same_settings(stored):
+    # keeps_stored_fit comes first: it refuses an unknown period on every run, the first included.
+    if keeps_stored_fit(stored_as_of(stored), as_of, period) and stored is not None and same_settings(stored):
         return None
     fitted = fit()
     fitted[FITTED_AS_OF] = as_of
@@ -76,3 +76,9 @@ def as_of_date(reporting_dates: pd.DataFrame) -> date:
 def stored_fit(session: object, this: object, is_incremental: bool) -> pd.DataFrame | None:
     """A dbt Python model's own table as the last run left it (DuckDB); None on a first build or a --full-refresh."""
     return session.sql(f"select * from {this}").df() if is_incremental else None  # type: ignore[attr-defined]
+
+
+def model_table(session: object, this: object, fitted: pd.DataFrame | None) -> object:
+    """What a fitted dbt Python model returns: the new fit, or its own rows as they are when the stored
+    fit is kept (delete+insert by the model's key then writes them back unchanged)."""
+    return session.sql(f"select * from {this}") if fitted is None else fitted  # type: ignore[attr-defined]

@@ -61,10 +61,12 @@ def _as_of(warehouse: Warehouse) -> date:
     return refit.as_of_date(_frame(warehouse, REPORTING_DATES_MODEL))
 
 
-def _write(warehouse: Warehouse, tables: dict[str, pd.DataFrame]) -> dict[str, int]:
-    for name, frame in tables.items():
+def _write(warehouse: Warehouse, tables: dict[str, pd.DataFrame | None]) -> dict[str, int]:
+    """Replace each table with its frame; None: a kept fit, left as it is. Rows per table written."""
+    written = {name: frame for name, frame in tables.items() if frame is not None}
+    for name, frame in written.items():
         warehouse.replace_table(INTERMEDIATE_SCHEMA, name, pa.Table.from_pandas(frame, preserve_index=False))
-    return {name: len(frame) for name, frame in tables.items()}
+    return {name: len(frame) for name, frame in written.items()}
 
 
 def fit_clv(warehouse: Warehouse, variables: dict[str, Any], full_refresh: bool = False) -> dict[str, int]:
@@ -85,7 +87,7 @@ def fit_clv(warehouse: Warehouse, variables: dict[str, Any], full_refresh: bool 
                                same_settings=lambda kept: clv_tables.same_settings(kept, time_unit_days))
     parameters = stored if fitted is None else fitted
     tables = {
-        **({} if fitted is None else {FITTED_MODEL: fitted}),
+        FITTED_MODEL: fitted,
         PREDICTED_MODEL: clv_tables.customer_predictions(summaries, parameters, time_unit_days, discount),
         HOLDOUT_MODEL: clv_tables.holdout_predictions(summaries, parameters, time_unit_days),
     }
@@ -115,7 +117,7 @@ def fit_churn(warehouse: Warehouse, variables: dict[str, Any], full_refresh: boo
         fit=lambda: churn_tables.fit_from_signals(seed, read, count, int(variables["churn_training_max_rows"])))
     terms = stored if fitted is None else fitted
     return _write(warehouse, {
-        **({} if fitted is None else {CHURN_FITTED_MODEL: fitted}),
+        CHURN_FITTED_MODEL: fitted,
         CHURN_SCORED_MODEL: churn_tables.score_from_signals(seed, terms, read),
     })
 
