@@ -25,9 +25,20 @@
     value is used as it is, and only the rows with text are parsed; the reasons and raw_record show a
     typed value as its text, so both paths give the same verdicts. Arguments: the entity (raw_contract()), its
     source relation, the expression a version is ordered by (latest_version_rank's updated_at; none
-    for entities with one version per key), and extra checks.
+    for entities with one version per key), extra checks, and the model's is_incremental() (passed
+    in, so that a unit test's override of it holds).
+
+    Incremental (DuckDB, PostgreSQL; macro contract_checked_config): a run judges again only the
+    keys whose verdicts can have changed, each with every raw row of that key, so a key's versions
+    are ranked and its repeats within a load found as in a full build. Those keys are the keys of
+    rows in a load (a file and load time) the table has not seen, the keys of rows whose load is
+    gone from the source (a file replaced or removed), and the keys of quarantined rows, whose
+    verdict may hang on another table (a customer who arrived later, a code added to a seed). The
+    model's post-hook (macro contract_checked_gone_rows) then deletes the rows of gone loads whose
+    key has no row left. A source without _loaded_at has no loads to compare: every run judges
+    every row. Removing a code from a seed or changing the contract's checks needs --full-refresh.
 -#}
-{% macro contract_checked(entity, source_relation, version_order=none, extra_checks=[]) -%}
+{% macro contract_checked(entity, source_relation, version_order=none, extra_checks=[], incremental=false) -%}
 {%- set contract = raw_contract()[entity] -%}
 {%- set limits = raw_contract_limits() -%}
 {%- set pk = contract.primary_key -%}
@@ -37,6 +48,8 @@
     {%- for column in contract.columns -%}{%- do present.append(column.name) -%}{%- endfor -%}
     {%- do present.extend(['_source_file', '_source_row', '_loaded_at']) -%}
 {%- endif -%}
+{%- set load = contract_load_columns(present) -%}
+{%- set by_load = incremental and '_loaded_at' in present -%}
 {%- set q = "chr(39)" -%}
 {%- set typed_in_source = [] -%}
 {%- for c in contract.columns if c.kind in ('timestamp', 'date', 'money', 'score') and (c.name ~ '__typed') in present -%}
@@ -102,8 +115,67 @@
 
 with
 
+{% if by_load -%}
+loads_in_source as (
+    select distinct
+        {{ load.source_file }} as source_file,
+        {{ load.loaded_at }} as loaded_at
+    from {{ source_relation }}
+),
+
+loads_built as (
+    select distinct
+        source_file,
+        loaded_at
+    from {{ this }}
+),
+
+new_loads as (
+    select source_file, loaded_at from loads_in_source
+    except
+    select source_file, loaded_at from loads_built
+),
+
+gone_loads as (
+    select source_file, loaded_at from loads_built
+    except
+    select source_file, loaded_at from loads_in_source
+),
+
+touched_keys as (
+    -- keys with a row in a new load
+    select {{ contract_text(pk) }} as row_key
+    from {{ source_relation }}
+    where exists (
+        select 1
+        from new_loads
+        where
+            new_loads.source_file is not distinct from {{ load.source_file }}
+            and new_loads.loaded_at is not distinct from {{ load.loaded_at }}
+    )
+
+    union
+
+    -- keys with a quarantined row, or a row whose load is gone
+    select coalesce(built.{{ pk }}, '') as row_key
+    from {{ this }} as built
+    where
+        built.row_outcome = 'quarantined'
+        or exists (
+            select 1
+            from gone_loads
+            where
+                gone_loads.source_file is not distinct from built.source_file
+                and gone_loads.loaded_at is not distinct from built.loaded_at
+        )
+),
+
+{% endif -%}
 source as (
     select * from {{ source_relation }}
+    {%- if by_load %}
+    where {{ contract_text(pk) }} in (select touched_keys.row_key from touched_keys)
+    {%- endif %}
 ),
 
 {% if contract.customer_must_exist -%}
@@ -138,9 +210,9 @@ landed as (
         {{ c.name }}__typed as _typed_{{ c.name }},
         {% endif -%}
         {% endfor -%}
-        {{ 'cast(_source_file as ' ~ dbt.type_string() ~ ')' if '_source_file' in present else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as source_file,
+        {{ load.source_file }} as source_file,
         {{ 'cast(_source_row as ' ~ dbt.type_bigint() ~ ')' if '_source_row' in present else 'cast(null as ' ~ dbt.type_bigint() ~ ')' }} as source_row,
-        {{ 'cast(_loaded_at as ' ~ contract_timestamptz_type() ~ ')' if '_loaded_at' in present else 'cast(null as ' ~ contract_timestamptz_type() ~ ')' }} as loaded_at
+        {{ load.loaded_at }} as loaded_at
     from source
 ),
 
@@ -268,6 +340,61 @@ final as (
 )
 
 select * from final
+{%- endmacro %}
+
+{#- A raw row's load, as contract_checked reads it: its file and its load time (null where the source
+    has no such column). -#}
+{% macro contract_load_columns(present) -%}
+    {{ return({
+        'source_file': 'cast(_source_file as ' ~ dbt.type_string() ~ ')' if '_source_file' in present
+            else 'cast(null as ' ~ dbt.type_string() ~ ')',
+        'loaded_at': 'cast(_loaded_at as ' ~ contract_timestamptz_type() ~ ')' if '_loaded_at' in present
+            else 'cast(null as ' ~ contract_timestamptz_type() ~ ')',
+    }) }}
+{%- endmacro %}
+
+{#- The configuration of every base_<source>__<entity>_checked model. Incremental where the engine
+    deletes and inserts by key (DuckDB, PostgreSQL): the key is the raw primary key as text, '' for
+    rows without one, so a run replaces every row of each key it judged again. A table on Spark,
+    whose plain Parquet tables replace partitions, not keys. -#}
+{% macro contract_checked_config(entity, source_name) -%}
+    {%- set contract = raw_contract()[entity] -%}
+    {{ return({
+        'materialized': 'table' if target.type == 'spark' else 'incremental',
+        'incremental_strategy': 'delete+insert',
+        'unique_key': "coalesce(" ~ contract.primary_key ~ ", '')",
+        'on_schema_change': 'fail',
+        'post_hook': "{{ contract_checked_gone_rows('" ~ entity ~ "', source('" ~ source_name ~ "', '" ~ entity ~ "')) }}",
+    }) }}
+{%- endmacro %}
+
+{#- The post-hook of an incremental contract check: delete the rows whose raw row is gone. With loads
+    (_loaded_at), the rows of loads the source no longer has; the run judged again every key that
+    still has a row, so what is left of a gone load is a key with no row left. Without loads, the
+    rows whose key the source no longer has. Nothing on a table build. -#}
+{% macro contract_checked_gone_rows(entity, source_relation) -%}
+    {%- if is_incremental() -%}
+    {%- set pk = raw_contract()[entity].primary_key -%}
+    {%- set present = contract_column_names(source_relation) -%}
+    {%- set load = contract_load_columns(present) -%}
+    {%- if '_loaded_at' in present -%}
+    delete from {{ this }} as built
+    where exists (
+        select 1
+        from (
+            select distinct source_file, loaded_at from {{ this }}
+            except
+            select distinct {{ load.source_file }}, {{ load.loaded_at }} from {{ source_relation }}
+        ) as gone_loads
+        where
+            gone_loads.source_file is not distinct from built.source_file
+            and gone_loads.loaded_at is not distinct from built.loaded_at
+    )
+    {%- else -%}
+    delete from {{ this }}
+    where coalesce({{ pk }}, '') not in (select {{ contract_text(pk) }} from {{ source_relation }})
+    {%- endif -%}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- The column names of a relation, lower-cased: which contract columns a raw table has. -#}

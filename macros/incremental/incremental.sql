@@ -71,3 +71,16 @@
     {%- endif -%}
     {{ days }}
 {%- endmacro %}
+
+{#- The post-hook of an incremental model keyed by its upstream's key (int_orders_enriched by order,
+    int_survey_responses_matched by response): delete the rows whose key the upstream no longer has.
+    delete+insert replaces the keys of the batch, so a key whose raw rows were all removed (a file
+    replaced without it, or removed) would stay. Nothing on a table build, nor on Spark, whose
+    insert_overwrite replaces whole partitions instead (a partition left with no row keeps its rows
+    until --full-refresh). -#}
+{% macro delete_keys_gone_from(upstream, key) -%}
+    {%- if is_incremental() and target.type != 'spark' -%}
+    delete from {{ this }}
+    where {{ key }} not in (select upstream_keys.{{ key }} from {{ upstream }} as upstream_keys)
+    {%- endif -%}
+{%- endmacro %}

@@ -8,7 +8,10 @@ relative: a parallel sum adds in any order). The month is new, so the CLV and ch
 fitted again (python_models/refit.py).
 
 A second delivery within that month keeps the stored fits: its build equals a --full-refresh of
-everything but the two fits, which keep what the first delivery's run fitted.
+everything but the two fits, which keep what the first delivery's run fitted. With it, the first
+delivery's orders file comes again without every tenth row (late orders vanish, older versions of
+changed orders are the latest again) and its survey file is removed: the incremental contract checks
+(macro contract_checked) judge again the keys of replaced and removed files.
 """
 
 from __future__ import annotations
@@ -25,15 +28,34 @@ from retention_warehouse.config import PROJECT_ROOT
 from retention_warehouse.demo.generator import GeneratorConfig, generate
 from retention_warehouse.demo.increment import split_increment
 from retention_warehouse.ingest.loader import load_directory
+from retention_warehouse.sql import quote_literal
 from tests.support.warehouses import WITHOUT_UNIT_TESTS, env, run_dbt
 
-BUILT_SCHEMAS = ("intermediate", "marts")
+BUILT_SCHEMAS = ("staging", "intermediate", "marts")
 
 
-def load(db_path: Path, data_dir: Path) -> None:
+def load(db_path: Path, data_dir: Path, remove_missing: bool = False) -> None:
     with duckdb.connect(str(db_path)) as con:
-        report = load_directory(con, data_dir)
+        report = load_directory(con, data_dir, remove_missing=remove_missing)
     assert not report.failed, report.failed
+
+
+def replace_and_remove(data_dir: Path) -> tuple[str, set[str], set[str]]:
+    """Write the first delivery's orders file again without every tenth row and remove its survey
+    file; return the replaced file, the order ids of the rows left out and the removed answers' ids."""
+    orders, = (data_dir / "orders").glob("orders-increment-*.parquet")
+    surveys, = (data_dir / "survey_responses").glob("survey_responses-increment-*.parquet")
+    kept = Path(f"{orders}.kept")
+    with duckdb.connect() as con:
+        numbered = f"select *, row_number() over () as n from read_parquet({quote_literal(str(orders))})"
+        dropped = {i for (i,) in con.execute(f"select order_id from ({numbered}) where n % 10 = 0").fetchall()}
+        con.execute(f"copy (select * exclude (n) from ({numbered}) where n % 10 <> 0) "
+                    f"to {quote_literal(str(kept))} (format parquet)")
+        removed = {i for (i,) in con.execute(
+            f"select response_id from read_parquet({quote_literal(str(surveys))})").fetchall()}
+    kept.replace(orders)
+    surveys.unlink()
+    return orders.relative_to(data_dir).as_posix(), dropped, removed
 
 
 def build(args: list[str], db_path: Path, work: Path) -> None:
@@ -169,7 +191,7 @@ def fitted_as_of(db_path: Path) -> dict[str, set]:
 
 
 @pytest.fixture(scope="module")
-def within_a_month(incremental_and_full) -> tuple[Path, Path, Path]:
+def within_a_month(incremental_and_full) -> tuple[Path, Path, Path, tuple[str, set[str], set[str]]]:
     """The first delivery's build, then a second delivery of two days within the same month."""
     incremental_db = incremental_and_full[0]
     work = incremental_db.parent.parent
@@ -179,15 +201,19 @@ def within_a_month(incremental_and_full) -> tuple[Path, Path, Path]:
     second = work / "month" / "second.duckdb"
     shutil.copy(incremental_db, second)
     data_dir = work / "raw"
+    dropped = replace_and_remove(data_dir)
     shutil.copytree(work / "increment2", data_dir, dirs_exist_ok=True)
-    load(second, data_dir)
+    load(second, data_dir, remove_missing=True)
     with env(**WITHOUT_UNIT_TESTS):
         build(["build"], second, work / "month" / "incremental")
+    run_sql = work / "month" / "incremental" / "target" / "run" / "retention_warehouse" / "models" / "staging"
+    checks = list(run_sql.glob("*/base/base_*_checked.sql"))
+    assert len(checks) == 5 and all("delete from" in c.read_text() for c in checks), "a contract check ran in full"
     rebuilt = work / "month" / "rebuilt.duckdb"
     shutil.copy(second, rebuilt)
     build(["run", "--full-refresh", "--exclude", "int_clv_models_fitted", "int_churn_model_fitted"],
           rebuilt, work / "month" / "rebuilt")
-    return first, second, rebuilt
+    return first, second, rebuilt, dropped
 
 
 def test_a_run_in_a_new_month_fits_again(incremental_and_full) -> None:
@@ -198,8 +224,24 @@ def test_a_run_in_a_new_month_fits_again(incremental_and_full) -> None:
     assert fitted_as_of(incremental_db) == fitted_as_of(full_db) == {mart: {as_of} for mart in FIT_MARTS}
 
 
+def test_replaced_and_removed_files_leave_no_rows_behind(within_a_month) -> None:
+    """Late orders left out of the replaced file are gone; changed orders left out of it are back at
+    their earlier version; the removed file's answers are gone."""
+    _, second, _, (replaced, dropped_orders, removed_answers) = within_a_month
+    with duckdb.connect(str(second), read_only=True) as con:
+        staged = dict(con.execute("select order_id, source_file from staging.stg_shop__orders").fetchall())
+        left = {i for (i,) in con.execute("select order_id from staging.base_shop__orders_checked "
+                                          "where source_file = ?", [replaced]).fetchall()}
+        answers = {i for (i,) in con.execute("select response_id from staging.base_survey__responses_checked").fetchall()}
+    assert left and not dropped_orders & left
+    assert any(order not in staged for order in dropped_orders), "no dropped order vanished"
+    assert any(staged.get(order, replaced) != replaced for order in dropped_orders), \
+        "no dropped order went back to another version"
+    assert removed_answers and not removed_answers & answers
+
+
 def test_a_run_within_the_month_keeps_the_fits_and_scores_with_them(within_a_month) -> None:
-    first, second, rebuilt = within_a_month
+    first, second, rebuilt, _ = within_a_month
     with duckdb.connect(str(second), read_only=True) as con:
         as_of = con.execute("select as_of_date from intermediate.int_reporting_dates").fetchone()[0]
     kept = fitted_as_of(first)

@@ -1,7 +1,8 @@
 {#-
     Incremental: a run rebuilds every order day touched since the last run, that is each day with
-    an order whose latest version was loaded after the newest load already built (a late order, a
-    status change, a refund a week later) and the last incremental_lookback_days days. Whole days
+    an order whose latest version is not the one built (a late order, a status change, a refund a
+    week later, an order whose file was replaced or removed: compared by order and load time, both
+    ways) and the last incremental_lookback_days days. Whole days
     keep the batch right for key-based and partition-overwrite strategies alike. On Spark the unit
     is the order month, its table's partition (macro incremental_batch_unit).
 -#}
@@ -12,6 +13,7 @@
     incremental_strategy=incremental_strategy(),
     partition_by=incremental_partition_by(batch_column),
     on_schema_change='fail',
+    post_hook="{{ delete_keys_gone_from(ref('stg_shop__orders'), 'order_id') }}",
 ) }}
 
 with
@@ -60,12 +62,28 @@ built as (
 ),
 
 touched_units as (
-    select distinct dated.{{ batch_column }} as batch_unit
+    select dated.{{ batch_column }} as batch_unit
     from dated
     cross join built
-    where
-        dated.loaded_at > built.last_loaded_at
-        or dated.order_date > {{ dbt.dateadd('day', -(incremental_lookback_days() | int), 'built.last_order_date') }}
+    where dated.order_date > {{ dbt.dateadd('day', -(incremental_lookback_days() | int), 'built.last_order_date') }}
+    {%- if is_incremental() %}
+    union
+    -- the days of the versions not built yet, and of the built versions no longer the latest (or gone)
+    select changed_versions.{{ batch_column }} as batch_unit
+    from (
+        (
+            select order_id, loaded_at, {{ batch_column }} from dated
+            except
+            select order_id, loaded_at, {{ batch_column }} from {{ this }}
+        )
+        union all
+        (
+            select order_id, loaded_at, {{ batch_column }} from {{ this }}
+            except
+            select order_id, loaded_at, {{ batch_column }} from dated
+        )
+    ) as changed_versions
+    {%- endif %}
 ),
 
 batch as (

@@ -4,9 +4,11 @@
     so "active", "is a customer", "new", "reactivated" and "churned" exist once.
 
     Incremental: a customer's month depends only on their orders up to that month's end, so a run
-    rebuilds every month from the earliest month touched since the last run (the month of a late,
-    changed or cancelled order, of the last incremental_lookback_days days, or the first month not
-    yet built) for every customer, carrying each customer's last order before it forward.
+    rebuilds every month from the earliest month touched since the last run (a month whose counted
+    orders of a customer are not those built: a late, changed, cancelled or removed order, found by
+    comparing each built customer month with its orders now; a month of the last
+    incremental_lookback_days days; the first month not yet built) for every customer, carrying
+    each customer's last order before it forward.
     Whole months keep the batch right for key-based and partition-overwrite strategies alike, and a
     customer whose first order changes or is cancelled gets their cohort from the orders as they are.
 -#}
@@ -36,27 +38,72 @@ built as (
     {%- if is_incremental() %}
         select
             max(month_start) as last_built_month,
-            max(orders_loaded_at) as last_loaded_at,
             max(last_order_date_in_month) as last_order_date
         from {{ this }}
     {%- else %}
         select
             cast(null as date) as last_built_month,
-            cast(null as {{ dbt.type_timestamp() }}) as last_loaded_at,
             cast(null as date) as last_order_date
     {%- endif %}
 ),
+
+{%- if is_incremental() %}
+
+all_customer_months as (
+    select
+        orders.customer_id,
+        orders.order_month,
+        count(*) as counted_orders,
+        cast(sum(orders.net_revenue_usd) as decimal(18, 2)) as net_revenue_usd,
+        max(orders.order_date) as last_order_date_in_month,
+        max(orders.loaded_at) as orders_loaded_at
+    from orders
+    cross join reporting_dates
+    where
+        orders.counts_as_order
+        and orders.order_month <= reporting_dates.last_complete_month
+    group by orders.customer_id, orders.order_month
+),
+
+built_customer_months as (
+    select
+        customer_id,
+        month_start as order_month,
+        counted_orders,
+        net_revenue_usd,
+        last_order_date_in_month,
+        orders_loaded_at
+    from {{ this }}
+    where counted_orders > 0
+),
+{%- endif %}
 
 touched_months as (
     select orders.order_month as month_start
     from orders
     cross join built
-    where
-        orders.loaded_at > built.last_loaded_at
-        or orders.order_date > {{ dbt.dateadd('day', -(incremental_lookback_days() | int), 'built.last_order_date') }}
+    where orders.order_date > {{ dbt.dateadd('day', -(incremental_lookback_days() | int), 'built.last_order_date') }}
     union all
     select cast({{ dbt.dateadd('month', 1, 'built.last_built_month') }} as date) as month_start
     from built
+    {%- if is_incremental() %}
+    union all
+    -- the customer months whose counted orders differ from those built (compared both ways)
+    select changed_months.order_month as month_start
+    from (
+        (
+            select * from all_customer_months
+            except
+            select * from built_customer_months
+        )
+        union all
+        (
+            select * from built_customer_months
+            except
+            select * from all_customer_months
+        )
+    ) as changed_months
+    {%- endif %}
 ),
 
 rebuild_from as (

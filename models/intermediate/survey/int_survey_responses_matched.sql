@@ -21,6 +21,7 @@
     incremental_strategy=incremental_strategy(),
     partition_by=incremental_partition_by('responded_date'),
     on_schema_change='fail',
+    post_hook="{{ delete_keys_gone_from(ref('stg_survey__responses'), 'response_id') }}",
 ) }}
 
 with
@@ -137,13 +138,17 @@ touched_days as (
         where
             -- the days of responses a changed account had claimed, wherever their emails point now
             previously_matched.customer_id in (select changed_customers.customer_id from changed_customers)
-            -- the old day of a response whose new version moved it to another day
-            or previously_matched.response_id in (
-                select dated_responses.response_id
+            -- the old day of a response whose latest version is not the one built (moved to another
+            -- day, or its file replaced or removed)
+            or not exists (
+                select 1
                 from dated_responses
-                cross join built
-                where dated_responses.loaded_at > built.last_loaded_at
+                where
+                    dated_responses.response_id = previously_matched.response_id
+                    and dated_responses.loaded_at is not distinct from previously_matched.loaded_at
             )
+            -- the days of responses matched to an account that is gone
+            or previously_matched.customer_id not in (select customer_keys.customer_id from customer_keys)
             -- the days of responses whose email key is now held by another number of accounts
             or (
                 previously_matched.match_method in ('email', 'email_plus_address')

@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(**contract_checked_config('customers', 'shop')) }}
 
 {#- Every raw customer row once, judged by the contract (macro contract_checked). -#}
-{{ contract_checked('customers', source('shop', 'customers'), version_order='coalesce(updated_at, signup_at)') }}
+{{ contract_checked('customers', source('shop', 'customers'), version_order='coalesce(updated_at, signup_at)', incremental=is_incremental()) }}

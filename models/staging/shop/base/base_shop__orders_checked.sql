@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(**contract_checked_config('orders', 'shop')) }}
 
 {#- Every raw order row once, judged by the contract (macro contract_checked), with the order's own rules. -#}
 {{ contract_checked('orders', source('shop', 'orders'), version_order='coalesce(updated_at, ordered_at)', extra_checks=[
@@ -7,4 +7,4 @@
         'refund larger than the amount paid (gross - discount)'),
     ('actual_delivery_date', 'actual_delivery_date < ' ~ add_days('cast(' ~ utc_timestamp('ordered_at') ~ ' as date)', -1),
         'delivered before the order was placed'),
-]) }}
+], incremental=is_incremental()) }}
