@@ -32,11 +32,12 @@
     keys whose verdicts can have changed, each with every raw row of that key, so a key's versions
     are ranked and its repeats within a load found as in a full build. Those keys are the keys of
     rows in a load (a file and load time) the table has not seen, the keys of rows whose load is
-    gone from the source (a file replaced or removed), and the keys of quarantined rows, whose
-    verdict may hang on another table (a customer who arrived later, a code added to a seed). The
+    gone from the source (a file replaced or removed), the keys of quarantined rows, whose
+    verdict may hang on another table (a customer who arrived later, a code added to a seed), and
+    the keys of valid rows whose customer is no longer a valid customer. The
     model's post-hook (macro contract_checked_gone_rows) then deletes the rows of gone loads whose
     key has no row left. A source without _loaded_at has no loads to compare: every run judges
-    every row. Removing a code from a seed or changing the contract's checks needs --full-refresh.
+    every row. Editing a seed the checks read or changing the contract's checks needs --full-refresh.
 -#}
 {% macro contract_checked(entity, source_relation, version_order=none, extra_checks=[], incremental=false) -%}
 {%- set contract = raw_contract()[entity] -%}
@@ -115,6 +116,14 @@
 
 with
 
+{% if contract.customer_must_exist -%}
+known_customers as (
+    select distinct customer_id
+    from {{ ref('base_shop__customers_checked') }}
+    where row_outcome <> 'quarantined'
+),
+
+{% endif -%}
 {% if by_load -%}
 loads_in_source as (
     select distinct
@@ -168,6 +177,21 @@ touched_keys as (
                 gone_loads.source_file is not distinct from built.source_file
                 and gone_loads.loaded_at is not distinct from built.loaded_at
         )
+    {%- if contract.customer_must_exist %}
+
+    union
+
+    -- keys of valid rows whose customer is no longer a valid customer (a file replaced or removed)
+    select coalesce(built.{{ pk }}, '') as row_key
+    from {{ this }} as built
+    where
+        built.row_outcome <> 'quarantined'
+        and not exists (
+            select 1
+            from known_customers
+            where known_customers.customer_id = built.customer_id
+        )
+    {%- endif %}
 ),
 
 {% endif -%}
@@ -178,14 +202,6 @@ source as (
     {%- endif %}
 ),
 
-{% if contract.customer_must_exist -%}
-known_customers as (
-    select distinct customer_id
-    from {{ ref('base_shop__customers_checked') }}
-    where row_outcome <> 'quarantined'
-),
-
-{% endif -%}
 {% for c in enums -%}
 allowed_{{ c.name }} as (
     select {{ c.allowed_column }} as allowed_value
@@ -391,8 +407,12 @@ select * from final
             and gone_loads.loaded_at is not distinct from built.loaded_at
     )
     {%- else -%}
-    delete from {{ this }}
-    where coalesce({{ pk }}, '') not in (select {{ contract_text(pk) }} from {{ source_relation }})
+    delete from {{ this }} as built
+    where not exists (
+        select 1
+        from {{ source_relation }}
+        where {{ contract_text(pk) }} = coalesce(built.{{ pk }}, '')
+    )
     {%- endif -%}
     {%- endif -%}
 {%- endmacro %}

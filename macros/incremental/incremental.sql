@@ -80,7 +80,22 @@
     until --full-refresh). -#}
 {% macro delete_keys_gone_from(upstream, key) -%}
     {%- if is_incremental() and target.type != 'spark' -%}
+    delete from {{ this }} as built
+    where not exists (
+        select 1
+        from {{ upstream }} as upstream_keys
+        where upstream_keys.{{ key }} = built.{{ key }}
+    )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The post-hook of int_customer_months_spined: delete the months after the last complete month. A
+    run rebuilds only months up to it, so when it moves back (the newest orders removed or
+    cancelled, an earlier as-of date) the later months would stay. Nothing on a table build, nor on
+    Spark (their partitions stay until --full-refresh). -#}
+{% macro delete_months_after_last_complete() -%}
+    {%- if is_incremental() and target.type != 'spark' -%}
     delete from {{ this }}
-    where {{ key }} not in (select upstream_keys.{{ key }} from {{ upstream }} as upstream_keys)
+    where month_start > (select reporting_dates.last_complete_month from {{ ref('int_reporting_dates') }} as reporting_dates)
     {%- endif -%}
 {%- endmacro %}

@@ -40,22 +40,40 @@ def load(db_path: Path, data_dir: Path, remove_missing: bool = False) -> None:
     assert not report.failed, report.failed
 
 
-def replace_and_remove(data_dir: Path) -> tuple[str, set[str], set[str]]:
-    """Write the first delivery's orders file again without every tenth row and remove its survey
-    file; return the replaced file, the order ids of the rows left out and the removed answers' ids."""
-    orders, = (data_dir / "orders").glob("orders-increment-*.parquet")
-    surveys, = (data_dir / "survey_responses").glob("survey_responses-increment-*.parquet")
-    kept = Path(f"{orders}.kept")
+def without_rows(path: Path, key: str, also: str = "false") -> set[str]:
+    """Write a Parquet file again without every tenth row and the rows `also` (SQL) names; return
+    those rows' keys."""
+    kept = Path(f"{path}.kept")
     with duckdb.connect() as con:
-        numbered = f"select *, row_number() over () as n from read_parquet({quote_literal(str(orders))})"
-        dropped = {i for (i,) in con.execute(f"select order_id from ({numbered}) where n % 10 = 0").fetchall()}
-        con.execute(f"copy (select * exclude (n) from ({numbered}) where n % 10 <> 0) "
+        numbered = f"select *, row_number() over () as n from read_parquet({quote_literal(str(path))})"
+        left_out = f"n % 10 = 0 or {also}"
+        dropped = {i for (i,) in con.execute(f"select {key} from ({numbered}) where {left_out}").fetchall()}
+        con.execute(f"copy (select * exclude (n) from ({numbered}) where not ({left_out})) "
                     f"to {quote_literal(str(kept))} (format parquet)")
+    kept.replace(path)
+    return dropped
+
+
+def replace_and_remove(data_dir: Path) -> tuple[str, set[str], set[str], set[str]]:
+    """Write the first delivery's orders and customers files again without every tenth row (new
+    sign-ups vanish, so their orders lose their customer; changed accounts are back at their earlier
+    email) and remove its survey file; return the replaced orders file, the ids left out of the two
+    files and the removed answers' ids."""
+    orders, = (data_dir / "orders").glob("orders-increment-*.parquet")
+    customers, = (data_dir / "customers").glob("customers-increment-*.parquet")
+    surveys, = (data_dir / "survey_responses").glob("survey_responses-increment-*.parquet")
+    earlier = [quote_literal(str(f)) for f in (data_dir / "customers").glob("*.parquet") if f != customers]
+    # three sign-ups of the delivery who ordered in it
+    signed_up_and_ordered = (f"customer_id in (select customer_id from read_parquet({quote_literal(str(orders))}) "
+                             f"where customer_id not in (select customer_id from read_parquet([{', '.join(earlier)}])) "
+                             "order by customer_id limit 3)")
+    dropped_customers = without_rows(customers, "customer_id", signed_up_and_ordered)
+    dropped_orders = without_rows(orders, "order_id")
+    with duckdb.connect() as con:
         removed = {i for (i,) in con.execute(
             f"select response_id from read_parquet({quote_literal(str(surveys))})").fetchall()}
-    kept.replace(orders)
     surveys.unlink()
-    return orders.relative_to(data_dir).as_posix(), dropped, removed
+    return orders.relative_to(data_dir).as_posix(), dropped_orders, dropped_customers, removed
 
 
 def build(args: list[str], db_path: Path, work: Path) -> None:
@@ -191,7 +209,7 @@ def fitted_as_of(db_path: Path) -> dict[str, set]:
 
 
 @pytest.fixture(scope="module")
-def within_a_month(incremental_and_full) -> tuple[Path, Path, Path, tuple[str, set[str], set[str]]]:
+def within_a_month(incremental_and_full) -> tuple[Path, Path, Path, tuple[str, set[str], set[str], set[str]]]:
     """The first delivery's build, then a second delivery of two days within the same month."""
     incremental_db = incremental_and_full[0]
     work = incremental_db.parent.parent
@@ -226,10 +244,14 @@ def test_a_run_in_a_new_month_fits_again(incremental_and_full) -> None:
 
 def test_replaced_and_removed_files_leave_no_rows_behind(within_a_month) -> None:
     """Late orders left out of the replaced file are gone; changed orders left out of it are back at
-    their earlier version; the removed file's answers are gone."""
-    _, second, _, (replaced, dropped_orders, removed_answers) = within_a_month
+    their earlier version; orders of sign-ups left out of the customers file are quarantined; the
+    removed file's answers are gone."""
+    _, second, _, (replaced, dropped_orders, dropped_customers, removed_answers) = within_a_month
     with duckdb.connect(str(second), read_only=True) as con:
         staged = dict(con.execute("select order_id, source_file from staging.stg_shop__orders").fetchall())
+        orphaned = con.execute("select count(*) from staging.base_shop__orders_checked where row_outcome = "
+                               "'quarantined' and rejection_reason like 'unknown customer%' and customer_id in "
+                               f"({', '.join(quote_literal(c) for c in dropped_customers)})").fetchone()[0]
         left = {i for (i,) in con.execute("select order_id from staging.base_shop__orders_checked "
                                           "where source_file = ?", [replaced]).fetchall()}
         answers = {i for (i,) in con.execute("select response_id from staging.base_survey__responses_checked").fetchall()}
@@ -238,6 +260,7 @@ def test_replaced_and_removed_files_leave_no_rows_behind(within_a_month) -> None
     assert any(staged.get(order, replaced) != replaced for order in dropped_orders), \
         "no dropped order went back to another version"
     assert removed_answers and not removed_answers & answers
+    assert orphaned, "no order lost its customer"
 
 
 def test_a_run_within_the_month_keeps_the_fits_and_scores_with_them(within_a_month) -> None:

@@ -18,6 +18,7 @@
     incremental_strategy=incremental_strategy(),
     partition_by=incremental_partition_by('month_start'),
     on_schema_change='fail',
+    post_hook="{{ delete_months_after_last_complete() }}",
 ) }}
 
 with
@@ -54,7 +55,7 @@ all_customer_months as (
         orders.customer_id,
         orders.order_month,
         count(*) as counted_orders,
-        cast(sum(orders.net_revenue_usd) as decimal(18, 2)) as net_revenue_usd,
+        cast(coalesce(sum(orders.net_revenue_usd), 0) as decimal(18, 2)) as net_revenue_usd,
         max(orders.order_date) as last_order_date_in_month,
         max(orders.loaded_at) as orders_loaded_at
     from orders

@@ -148,11 +148,30 @@ touched_days as (
                     and dated_responses.loaded_at is not distinct from previously_matched.loaded_at
             )
             -- the days of responses matched to an account that is gone
-            or previously_matched.customer_id not in (select customer_keys.customer_id from customer_keys)
-            -- the days of responses whose email key is now held by another number of accounts
+            or (
+                previously_matched.customer_id is not null
+                and not exists (
+                    select 1
+                    from customer_keys
+                    where customer_keys.customer_id = previously_matched.customer_id
+                )
+            )
+            -- the days of responses matched by email to an account that no longer holds the email key
             or (
                 previously_matched.match_method in ('email', 'email_plus_address')
-                and previously_matched.candidate_accounts <> accounts_per_email_key.account_count
+                and not exists (
+                    select 1
+                    from customer_emails
+                    where
+                        customer_emails.customer_id = previously_matched.customer_id
+                        and customer_emails.email_key = previously_matched.email_key
+                )
+            )
+            -- the days of responses not matched by id whose email key is now held by another number
+            -- of accounts (none, for an answer left unmatched)
+            or (
+                previously_matched.match_method <> 'customer_id'
+                and previously_matched.candidate_accounts <> coalesce(accounts_per_email_key.account_count, 0)
             )
     {%- endif %}
 ),
