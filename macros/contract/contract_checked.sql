@@ -165,7 +165,8 @@ touched_keys as (
 
     union
 
-    -- keys with a quarantined row, or a row whose load is gone
+    -- keys with a quarantined row, a row whose load is gone, or (where the customer must exist) a
+    -- valid row whose customer is no longer a valid customer
     select coalesce(built.{{ pk }}, '') as row_key
     from {{ this }} as built
     where
@@ -177,21 +178,13 @@ touched_keys as (
                 gone_loads.source_file is not distinct from built.source_file
                 and gone_loads.loaded_at is not distinct from built.loaded_at
         )
-    {%- if contract.customer_must_exist %}
-
-    union
-
-    -- keys of valid rows whose customer is no longer a valid customer (a file replaced or removed)
-    select coalesce(built.{{ pk }}, '') as row_key
-    from {{ this }} as built
-    where
-        built.row_outcome <> 'quarantined'
-        and not exists (
+        {%- if contract.customer_must_exist %}
+        or not exists (
             select 1
             from known_customers
             where known_customers.customer_id = built.customer_id
         )
-    {%- endif %}
+        {%- endif %}
 ),
 
 {% endif -%}

@@ -75,11 +75,11 @@
 {#- The post-hook of an incremental model keyed by its upstream's key (int_orders_enriched by order,
     int_survey_responses_matched by response): delete the rows whose key the upstream no longer has.
     delete+insert replaces the keys of the batch, so a key whose raw rows were all removed (a file
-    replaced without it, or removed) would stay. Nothing on a table build, nor on Spark, whose
-    insert_overwrite replaces whole partitions instead (a partition left with no row keeps its rows
+    replaced without it, or removed) would stay. Nothing on a table build, nor under insert_overwrite
+    (Spark), which replaces whole partitions instead (a partition left with no row keeps its rows
     until --full-refresh). -#}
 {% macro delete_keys_gone_from(upstream, key) -%}
-    {%- if is_incremental() and target.type != 'spark' -%}
+    {%- if is_incremental() and incremental_strategy() == 'delete+insert' -%}
     delete from {{ this }} as built
     where not exists (
         select 1
@@ -91,10 +91,10 @@
 
 {#- The post-hook of int_customer_months_spined: delete the months after the last complete month. A
     run rebuilds only months up to it, so when it moves back (the newest orders removed or
-    cancelled, an earlier as-of date) the later months would stay. Nothing on a table build, nor on
-    Spark (their partitions stay until --full-refresh). -#}
+    cancelled, an earlier as-of date) the later months would stay. Nothing on a table build, nor under
+    insert_overwrite (Spark: their partitions stay until --full-refresh). -#}
 {% macro delete_months_after_last_complete() -%}
-    {%- if is_incremental() and target.type != 'spark' -%}
+    {%- if is_incremental() and incremental_strategy() == 'delete+insert' -%}
     delete from {{ this }}
     where month_start > (select reporting_dates.last_complete_month from {{ ref('int_reporting_dates') }} as reporting_dates)
     {%- endif -%}

@@ -48,23 +48,35 @@ built as (
     {%- endif %}
 ),
 
-{%- if is_incremental() %}
-
-all_customer_months as (
+counted_orders as (
     select
         orders.customer_id,
         orders.order_month,
-        count(*) as counted_orders,
-        cast(coalesce(sum(orders.net_revenue_usd), 0) as decimal(18, 2)) as net_revenue_usd,
-        max(orders.order_date) as last_order_date_in_month,
-        max(orders.loaded_at) as orders_loaded_at
+        orders.order_date,
+        orders.net_revenue_usd,
+        orders.loaded_at
     from orders
     cross join reporting_dates
     where
         orders.counts_as_order
         and orders.order_month <= reporting_dates.last_complete_month
-    group by orders.customer_id, orders.order_month
 ),
+
+-- each customer's months with counted orders: what the spine is built from, and (incremental) what
+-- the built months are compared with
+customer_months as (
+    select
+        counted_orders.customer_id,
+        counted_orders.order_month,
+        count(*) as counted_orders,
+        coalesce(sum(counted_orders.net_revenue_usd), 0) as net_revenue_usd,
+        max(counted_orders.order_date) as last_order_date_in_month,
+        max(counted_orders.loaded_at) as orders_loaded_at
+    from counted_orders
+    group by counted_orders.customer_id, counted_orders.order_month
+),
+
+{%- if is_incremental() %}
 
 built_customer_months as (
     select
@@ -93,7 +105,7 @@ touched_months as (
     select changed_months.order_month as month_start
     from (
         (
-            select * from all_customer_months
+            select * from customer_months
             except
             select * from built_customer_months
         )
@@ -101,7 +113,7 @@ touched_months as (
         (
             select * from built_customer_months
             except
-            select * from all_customer_months
+            select * from customer_months
         )
     ) as changed_months
     {%- endif %}
@@ -113,20 +125,6 @@ rebuild_from as (
             (select min(touched_months.month_start) from touched_months), reporting_dates.first_order_month
         ) as month_start
     from reporting_dates
-),
-
-counted_orders as (
-    select
-        orders.customer_id,
-        orders.order_month,
-        orders.order_date,
-        orders.net_revenue_usd,
-        orders.loaded_at
-    from orders
-    cross join reporting_dates
-    where
-        orders.counts_as_order
-        and orders.order_month <= reporting_dates.last_complete_month
 ),
 
 cohorts as (
@@ -143,16 +141,15 @@ cohorts as (
 
 customer_months_with_orders as (
     select
-        counted_orders.customer_id,
-        counted_orders.order_month,
-        count(*) as counted_orders,
-        sum(counted_orders.net_revenue_usd) as net_revenue_usd,
-        max(counted_orders.order_date) as last_order_date_in_month,
-        max(counted_orders.loaded_at) as orders_loaded_at
-    from counted_orders
+        customer_months.customer_id,
+        customer_months.order_month,
+        customer_months.counted_orders,
+        customer_months.net_revenue_usd,
+        customer_months.last_order_date_in_month,
+        customer_months.orders_loaded_at
+    from customer_months
     cross join rebuild_from
-    where counted_orders.order_month >= rebuild_from.month_start
-    group by counted_orders.customer_id, counted_orders.order_month
+    where customer_months.order_month >= rebuild_from.month_start
 ),
 
 month_offsets as (
