@@ -22,3 +22,21 @@
 {% macro spark__utc_timestamp(column) -%}
     to_utc_timestamp({{ column }}, 'UTC')
 {%- endmacro %}
+
+{#- Microseconds since 1970-01-01 00:00 of a timestamp without time zone (UTC), a bigint. -#}
+{% macro epoch_microseconds(column) -%}
+    {{ return(adapter.dispatch('epoch_microseconds', 'retention_warehouse')(column)) }}
+{%- endmacro %}
+
+{#- PostgreSQL: extract returns a numeric with the microseconds. -#}
+{% macro default__epoch_microseconds(column) -%}
+    cast(extract(epoch from {{ column }}) * 1000000 as bigint)
+{%- endmacro %}
+
+{% macro duckdb__epoch_microseconds(column) -%}
+    epoch_us({{ column }})
+{%- endmacro %}
+
+{% macro spark__epoch_microseconds(column) -%}
+    unix_micros({{ column }})
+{%- endmacro %}

@@ -99,3 +99,17 @@
     where month_start > (select reporting_dates.last_complete_month from {{ ref('int_reporting_dates') }} as reporting_dates)
     {%- endif -%}
 {%- endmacro %}
+
+{#- The post-hook of int_customer_churn_signals_computed: delete the snapshots the run no longer lists
+    (macro churn_snapshot_dates): yesterday's test and current dates, and the oldest training month
+    when a new one joins. Nothing on a table build (Spark builds the table). -#}
+{% macro delete_churn_snapshots_not_listed() -%}
+    {%- if is_incremental() and incremental_strategy() == 'delete+insert' -%}
+    delete from {{ this }} as built
+    where not exists (
+        select 1
+        from ({{ churn_snapshot_dates(ref('int_reporting_dates')) }}) as listed
+        where listed.snapshot_date = built.snapshot_date and listed.snapshot_purpose = built.snapshot_purpose
+    )
+    {%- endif -%}
+{%- endmacro %}

@@ -14,3 +14,36 @@
 {% macro complaint_response_days() -%}
     {{ int_var('complaint_response_days', 0, 2) }}
 {%- endmacro %}
+
+{#- The churn model's snapshot dates, one row each (snapshot_purpose, snapshot_date, has_outcome),
+    from `reporting_dates` (a relation or CTE with as_of_date). See doc `churn_snapshots`:
+    - train: the churn_training_snapshots month ends up to the first day of the as-of month - 2 ×
+      churn_outcome_days, so every training outcome ends before the test date and the training dates
+      move only when the as-of date reaches a new month (when the fits are due again);
+    - test: as-of date - churn_outcome_days; the backtest scores it with the fitted model;
+    - current: the as-of date. -#}
+{% macro churn_snapshot_dates(reporting_dates) -%}
+{%- set outcome_days = var('churn_outcome_days') | int -%}
+{%- set training_snapshots = int_var('churn_training_snapshots', 1) | int -%}
+{#- the first day of the month after the latest training snapshot -#}
+{%- set after_latest = dbt.date_trunc('month', dbt.dateadd('day', 1 - 2 * outcome_days, dbt.date_trunc('month', 'as_of_date'))) -%}
+    {%- for k in range(training_snapshots) %}
+    select
+        'train' as snapshot_purpose,
+        cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', -k, after_latest)) }} as date) as snapshot_date,
+        true as has_outcome
+    from {{ reporting_dates }}
+    union all
+    {%- endfor %}
+    select
+        'test' as snapshot_purpose,
+        cast({{ dbt.dateadd('day', -outcome_days, 'as_of_date') }} as date) as snapshot_date,
+        true as has_outcome
+    from {{ reporting_dates }}
+    union all
+    select
+        'current' as snapshot_purpose,
+        as_of_date as snapshot_date,
+        false as has_outcome
+    from {{ reporting_dates }}
+{%- endmacro %}

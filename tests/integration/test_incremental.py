@@ -11,7 +11,10 @@ A second delivery within that month keeps the stored fits: its build equals a --
 everything but the two fits, which keep what the first delivery's run fitted. With it, the first
 delivery's orders file comes again without every tenth row (late orders vanish, older versions of
 changed orders are the latest again) and its survey file is removed: the incremental contract checks
-(macro contract_checked) judge again the keys of replaced and removed files.
+(macro contract_checked) judge again the keys of replaced and removed files. A last run then
+rescores old answers and replaces the old tickets file without every tenth ticket, changing no
+order: the churn training snapshots' orders are those built, their answers and complaints are not
+(int_customer_churn_signals_computed must find them by comparing row by row).
 """
 
 from __future__ import annotations
@@ -52,6 +55,20 @@ def without_rows(path: Path, key: str, also: str = "false") -> set[str]:
                     f"to {quote_literal(str(kept))} (format parquet)")
     kept.replace(path)
     return dropped
+
+
+def rescored(path: Path) -> int:
+    """Write a survey file again with every tenth answer's score s as 10 - s (a promoter becomes a
+    detractor); return how many answers changed category."""
+    kept = Path(f"{path}.kept")
+    with duckdb.connect() as con:
+        numbered = f"select *, row_number() over () as n from read_parquet({quote_literal(str(path))})"
+        changed = con.execute(f"select count(*) from ({numbered}) where n % 10 = 0 and score not between 4 and 6 "
+                              "and score is not null").fetchone()[0]
+        con.execute(f"copy (select * exclude (n) replace (case when n % 10 = 0 then 10 - score else score end as score) "
+                    f"from ({numbered})) to {quote_literal(str(kept))} (format parquet)")
+    kept.replace(path)
+    return changed
 
 
 def replace_and_remove(data_dir: Path) -> tuple[str, set[str], set[str], set[str]]:
@@ -151,7 +168,8 @@ def incremental_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
         build(["build"], incremental_db, work / "second")
     after = customer_orders(incremental_db), survey_matches(incremental_db)
     run_sql = (work / "second" / "target" / "run" / "retention_warehouse" / "models" / "intermediate")
-    for model in ("int_orders_enriched", "int_customer_months_spined", "int_survey_responses_matched"):
+    for model in ("int_orders_enriched", "int_customer_months_spined", "int_survey_responses_matched",
+                  "int_customer_churn_signals_computed"):
         compiled, = run_sql.glob(f"*/{model}.sql")  # models/intermediate/<domain>/
         assert "delete from" in compiled.read_text(), f"{model} did not run incrementally"
 
@@ -210,7 +228,8 @@ def fitted_as_of(db_path: Path) -> dict[str, set]:
 
 @pytest.fixture(scope="module")
 def within_a_month(incremental_and_full) -> tuple[Path, Path, Path, tuple[str, set[str], set[str], set[str]]]:
-    """The first delivery's build, then a second delivery of two days within the same month."""
+    """The first delivery's build, then a second delivery of two days within the same month, then
+    old answers and tickets changed."""
     incremental_db = incremental_and_full[0]
     work = incremental_db.parent.parent
     first = work / "month" / "first.duckdb"
@@ -227,6 +246,13 @@ def within_a_month(incremental_and_full) -> tuple[Path, Path, Path, tuple[str, s
     run_sql = work / "month" / "incremental" / "target" / "run" / "retention_warehouse" / "models" / "staging"
     checks = list(run_sql.glob("*/base/base_*_checked.sql"))
     assert len(checks) == 5 and all("delete from" in c.read_text() for c in checks), "a contract check ran in full"
+    # Then old answers rescored and old tickets gone, and no order changed: the churn training
+    # snapshots keep their orders (orders_digest) but not their answers and complaints.
+    assert rescored(data_dir / "survey_responses" / "survey_responses-00000.parquet")
+    assert without_rows(data_dir / "support_tickets" / "support_tickets-00000.parquet", "ticket_id")
+    load(second, data_dir)
+    with env(**WITHOUT_UNIT_TESTS):
+        build(["build"], second, work / "month" / "rescored")
     rebuilt = work / "month" / "rebuilt.duckdb"
     shutil.copy(second, rebuilt)
     build(["run", "--full-refresh", "--exclude", "int_clv_models_fitted", "int_churn_model_fitted"],

@@ -1,7 +1,7 @@
 """The churn-risk logistic regression, fitted on the training snapshots (dbt Python model).
 
-Fitted on customers who were customers at a training snapshot date (churn_training_snapshots monthly
-dates; a customer may be in several), with the label "no counted order in the following
+Fitted on customers who were customers at a training snapshot date (churn_training_snapshots month
+ends, doc `churn_snapshots`; a customer may be in several), with the label "no counted order in the following
 churn_outcome_days". The signals it uses are the rows of seed churn_signals;
 each must be a feature_* column of int_customer_churn_signals_computed. Above var
 churn_training_max_rows training rows, it is fitted on a deterministic sample of customers (the same

@@ -1,16 +1,28 @@
-{#- Churn-risk signals per customer at snapshot dates, from what was known on that date:
-    - train: churn_training_snapshots dates 30 days apart, the latest at as-of date - 2 ×
-      churn_outcome_days; the churn model is fitted on all of them (so every outcome it learns from
-      ended before the test date);
+{#- Churn-risk signals per customer at snapshot dates (macro churn_snapshot_dates), from what was
+    known on that date:
+    - train: churn_training_snapshots month ends, the latest on or before the first day of the as-of
+      month - 2 × churn_outcome_days; the churn model is fitted on all of them (so every outcome it
+      learns from ended before the test date);
     - test: as-of date - churn_outcome_days; the backtest scores it with the fitted model;
     - current: the as-of date; fct_churn_risk.
     A customer is in a snapshot when they had a counted order on or before its date. The outcome,
     known for train and test only, is "no counted order in the churn_outcome_days after the date".
-    Snapshot dates never coincide, so snapshot_date with customer_id is the key. -#}
-{#- A table, not a view: several models and tests read it, and at scale a view is recomputed for each. -#}
-{{ config(materialized='table') }}
+    Snapshot dates never coincide, so snapshot_date with customer_id is the key.
+
+    Incremental (DuckDB, PostgreSQL; a table elsewhere): the test and current snapshots move with the
+    as-of date and are computed on every run; a training snapshot is computed once and kept while it
+    is listed and its inputs are those it was computed from: the same orders up to the end of its
+    outcome window (orders_digest, from every order's load time and order time), the same latest
+    answer and the same ignored complaints for each of its customers (compared row by row). A
+    post-hook deletes the snapshots no longer listed. -#}
+{{ config(
+    materialized='incremental' if incremental_strategy() == 'delete+insert' else 'table',
+    incremental_strategy='delete+insert',
+    unique_key='snapshot_date',
+    on_schema_change='fail',
+    post_hook="{{ delete_churn_snapshots_not_listed() }}",
+) }}
 {%- set outcome_days = var('churn_outcome_days') | int -%}
-{%- set training_snapshots = int_var('churn_training_snapshots', 1) | int -%}
 with
 
 orders as (
@@ -30,43 +42,32 @@ reporting_dates as (
 ),
 
 snapshots as (
-    {%- for k in range(training_snapshots) %}
-        select
-            'train' as snapshot_purpose,
-            cast({{ dbt.dateadd('day', -2 * outcome_days - 30 * k, 'as_of_date') }} as date) as snapshot_date,
-            true as has_outcome
-        from reporting_dates
-        union all
-    {%- endfor %}
-    select
-        'test' as snapshot_purpose,
-        cast({{ dbt.dateadd('day', -outcome_days, 'as_of_date') }} as date) as snapshot_date,
-        true as has_outcome
-    from reporting_dates
-    union all
-    select
-        'current' as snapshot_purpose,
-        as_of_date as snapshot_date,
-        false as has_outcome
-    from reporting_dates
+    {{ churn_snapshot_dates('reporting_dates') }}
 ),
 
-order_facts as (
+-- Per order day, a sum over its orders' versions: each version adds a number made of its load time
+-- and its order time. A run that adds, changes or removes an order (a late order, a new status, a
+-- replaced or removed file, an order whose customer is no longer valid) changes the sum of its day.
+order_versions_by_day as (
+    select
+        order_date,
+        sum(
+            cast({{ epoch_microseconds('loaded_at') }} as decimal(38, 0)) * 1000003
+            + cast({{ epoch_microseconds('ordered_at') }} as decimal(38, 0))
+        ) as versions_sum
+    from orders
+    group by order_date
+),
+
+-- The orders a snapshot reads are those up to the end of its outcome window.
+snapshot_digests as (
     select
         snapshots.snapshot_date,
-        orders.customer_id,
-        orders.order_date,
-        orders.counts_as_order,
-        orders.order_status,
-        orders.net_revenue_usd,
-        orders.order_date <= snapshots.snapshot_date as is_known,
-        {{ days_between('orders.order_date', 'snapshots.snapshot_date') }} as days_before_snapshot,
-        orders.actual_delivery_date is not null
-        and orders.actual_delivery_date <= snapshots.snapshot_date as is_delivery_known,
-        orders.actual_delivery_date > orders.promised_delivery_date as is_late
-    from orders
-    cross join snapshots
-    where orders.order_date <= {{ add_days('snapshots.snapshot_date', outcome_days) }}
+        cast(mod(sum(order_versions_by_day.versions_sum), 2305843009213693951) as bigint) as orders_digest
+    from snapshots
+    inner join order_versions_by_day
+        on order_versions_by_day.order_date <= {{ add_days('snapshots.snapshot_date', outcome_days) }}
+    group by snapshots.snapshot_date
 ),
 
 ranked_answers as (
@@ -106,6 +107,94 @@ latest_answers as (
         nps_category
     from ranked_answers
     where answer_rank = 1
+),
+
+{%- if is_incremental() %}
+
+built_snapshots as (
+    select
+        snapshot_purpose,
+        snapshot_date,
+        min(orders_digest) as orders_digest
+    from {{ this }}
+    group by snapshot_purpose, snapshot_date
+),
+
+-- Training snapshots with a customer whose latest answer or ignored complaints are not those built.
+-- (A customer enters or leaves a snapshot only through their orders, which the digest covers.)
+changed_customer_snapshots as (
+    select distinct built_rows.snapshot_date
+    from {{ this }} as built_rows
+    left join latest_answers
+        on
+            built_rows.snapshot_date = latest_answers.snapshot_date
+            and built_rows.customer_id = latest_answers.customer_id
+    left join ignored_complaints
+        on
+            built_rows.snapshot_date = ignored_complaints.snapshot_date
+            and built_rows.customer_id = ignored_complaints.customer_id
+    where
+        built_rows.snapshot_purpose = 'train'
+        and (
+            coalesce(built_rows.latest_nps_category_180d, '') <> coalesce(latest_answers.nps_category, '')
+            or built_rows.ignored_complaints_last_90d <> coalesce(ignored_complaints.ignored_complaints_last_90d, 0)
+        )
+),
+
+kept_snapshots as (
+    select built_snapshots.snapshot_date
+    from built_snapshots
+    inner join snapshots
+        on
+            built_snapshots.snapshot_date = snapshots.snapshot_date
+            and built_snapshots.snapshot_purpose = snapshots.snapshot_purpose
+    inner join snapshot_digests
+        on
+            built_snapshots.snapshot_date = snapshot_digests.snapshot_date
+            and built_snapshots.orders_digest = snapshot_digests.orders_digest
+    where
+        snapshots.snapshot_purpose = 'train'
+        and not exists (
+            select 1
+            from changed_customer_snapshots
+            where changed_customer_snapshots.snapshot_date = built_snapshots.snapshot_date
+        )
+),
+
+{%- endif %}
+
+-- the snapshots this run computes
+batch_snapshots as (
+    select
+        snapshot_purpose,
+        snapshot_date,
+        has_outcome
+    from snapshots
+    {%- if is_incremental() %}
+    where not exists (
+        select 1
+        from kept_snapshots
+        where kept_snapshots.snapshot_date = snapshots.snapshot_date
+    )
+    {%- endif %}
+),
+
+order_facts as (
+    select
+        snapshots.snapshot_date,
+        orders.customer_id,
+        orders.order_date,
+        orders.counts_as_order,
+        orders.order_status,
+        orders.net_revenue_usd,
+        orders.order_date <= snapshots.snapshot_date as is_known,
+        {{ days_between('orders.order_date', 'snapshots.snapshot_date') }} as days_before_snapshot,
+        orders.actual_delivery_date is not null
+        and orders.actual_delivery_date <= snapshots.snapshot_date as is_delivery_known,
+        orders.actual_delivery_date > orders.promised_delivery_date as is_late
+    from orders
+    cross join batch_snapshots as snapshots
+    where orders.order_date <= {{ add_days('snapshots.snapshot_date', outcome_days) }}
 ),
 
 -- Grouped by date and customer only (the purpose follows from the date): at 10M orders a narrower
@@ -179,10 +268,13 @@ signals as (
             as is_customer_at_snapshot,
         case
             when snapshots.has_outcome then per_customer.orders_in_outcome_window = 0
-        end as churned_in_outcome_window
+        end as churned_in_outcome_window,
+        snapshot_digests.orders_digest
     from per_customer
-    inner join snapshots
+    inner join batch_snapshots as snapshots
         on per_customer.snapshot_date = snapshots.snapshot_date
+    left join snapshot_digests
+        on per_customer.snapshot_date = snapshot_digests.snapshot_date
     left join latest_answers
         on
             per_customer.snapshot_date = latest_answers.snapshot_date
@@ -217,6 +309,7 @@ final as (
         ignored_complaints_last_90d,
         is_customer_at_snapshot,
         churned_in_outcome_window,
+        orders_digest,
         -- the churn model's inputs (seed churn_signals names each and its reason code)
         returns_or_failed_payments_last_90d as feature_returns_or_failed_payments,
         ln(1 + days_since_last_order) as feature_days_since_last_order,

@@ -152,8 +152,8 @@ def fitted_terms(seed: pd.DataFrame, signals: pd.DataFrame, share: float = 1.0) 
     features = features_of(seed)
     train = training_data(features, in_order(signals))
     if train.empty:
-        raise ValueError("churn model: no customer at any training snapshot (as-of date - 2 x churn_outcome_days "
-                         "and the churn_training_snapshots - 1 months before)")
+        raise ValueError("churn model: no customer at any training snapshot (the churn_training_snapshots month ends "
+                         "up to the first day of the as-of month - 2 x churn_outcome_days)")
     fit = churn.fit_logistic(features, train[list(features)].to_numpy(dtype=float),
                              train["churned_in_outcome_window"].astype("boolean").to_numpy(dtype=int))
     if not fit.converged:
