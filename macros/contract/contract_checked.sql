@@ -344,7 +344,8 @@ final as (
             -- Ranked among the valid rows of the key only: the partition sets the rejected apart.
             when {{ latest_version_rank(pk ~ ", rejection_reason is null", version_order) }} = 1 then 'staged'
             else 'superseded'
-        end as row_outcome
+        end as row_outcome,
+        {{ built_at() }} as built_at
     from judged
 )
 
@@ -374,6 +375,7 @@ select * from final
         'unique_key': "coalesce(" ~ contract.primary_key ~ ", '')",
         'on_schema_change': 'fail',
         'post_hook': "{{ contract_checked_gone_rows('" ~ entity ~ "', source('" ~ source_name ~ "', '" ~ entity ~ "')) }}",
+        'meta': {'data_tests_read': 'rows built last'},
     }) }}
 {%- endmacro %}
 

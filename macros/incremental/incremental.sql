@@ -113,3 +113,10 @@
     )
     {%- endif -%}
 {%- endmacro %}
+
+{#- The column built_at of the incremental models: when the dbt invocation that wrote the row
+    started (run_started_at, UTC). The rows the last run rebuilt are those with the newest built_at,
+    which is all rows after a full refresh; macro rebuilt_rows_condition scopes data tests to them. -#}
+{% macro built_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}

@@ -26,18 +26,18 @@
 {%- set outcome_days = var('churn_outcome_days') | int -%}
 {%- set training_snapshots = int_var('churn_training_snapshots', 1) | int -%}
 {#- the first day of the month after the latest training snapshot -#}
-{%- set after_latest = dbt.date_trunc('month', dbt.dateadd('day', 1 - 2 * outcome_days, dbt.date_trunc('month', 'as_of_date'))) -%}
+{%- set after_latest = month_start(add_days(month_start('as_of_date'), 1 - 2 * outcome_days)) -%}
     {%- for k in range(training_snapshots) %}
     select
         'train' as snapshot_purpose,
-        cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', -k, after_latest)) }} as date) as snapshot_date,
+        {{ add_days(add_months(after_latest, -k), -1) }} as snapshot_date,
         true as has_outcome
     from {{ reporting_dates }}
     union all
     {%- endfor %}
     select
         'test' as snapshot_purpose,
-        cast({{ dbt.dateadd('day', -outcome_days, 'as_of_date') }} as date) as snapshot_date,
+        {{ add_days('as_of_date', -outcome_days) }} as snapshot_date,
         true as has_outcome
     from {{ reporting_dates }}
     union all

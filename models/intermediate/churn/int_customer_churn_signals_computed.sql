@@ -21,6 +21,7 @@
     unique_key='snapshot_date',
     on_schema_change='fail',
     post_hook="{{ delete_churn_snapshots_not_listed() }}",
+    meta={'data_tests_read': 'rows built last'},
 ) }}
 {%- set outcome_days = var('churn_outcome_days') | int -%}
 with
@@ -109,14 +110,34 @@ latest_answers as (
     where answer_rank = 1
 ),
 
-{%- if is_incremental() %}
+-- What the table holds (one row of nulls on a full build, which keeps nothing).
+built_rows as (
+    {%- if is_incremental() %}
+        select
+            snapshot_purpose,
+            snapshot_date,
+            customer_id,
+            latest_nps_category_180d,
+            ignored_complaints_last_90d,
+            orders_digest
+        from {{ this }}
+    {%- else %}
+        select
+            cast(null as {{ dbt.type_string() }}) as snapshot_purpose,
+            cast(null as date) as snapshot_date,
+            cast(null as {{ dbt.type_string() }}) as customer_id,
+            cast(null as {{ dbt.type_string() }}) as latest_nps_category_180d,
+            cast(null as {{ dbt.type_bigint() }}) as ignored_complaints_last_90d,
+            cast(null as {{ dbt.type_bigint() }}) as orders_digest
+    {%- endif %}
+),
 
 built_snapshots as (
     select
         snapshot_purpose,
         snapshot_date,
         min(orders_digest) as orders_digest
-    from {{ this }}
+    from built_rows
     group by snapshot_purpose, snapshot_date
 ),
 
@@ -124,7 +145,7 @@ built_snapshots as (
 -- (A customer enters or leaves a snapshot only through their orders, which the digest covers.)
 changed_customer_snapshots as (
     select distinct built_rows.snapshot_date
-    from {{ this }} as built_rows
+    from built_rows
     left join latest_answers
         on
             built_rows.snapshot_date = latest_answers.snapshot_date
@@ -141,6 +162,7 @@ changed_customer_snapshots as (
         )
 ),
 
+-- Training snapshots built from the same orders, answers and complaints: kept.
 kept_snapshots as (
     select built_snapshots.snapshot_date
     from built_snapshots
@@ -161,8 +183,6 @@ kept_snapshots as (
         )
 ),
 
-{%- endif %}
-
 -- the snapshots this run computes
 batch_snapshots as (
     select
@@ -170,13 +190,11 @@ batch_snapshots as (
         snapshot_date,
         has_outcome
     from snapshots
-    {%- if is_incremental() %}
     where not exists (
         select 1
         from kept_snapshots
         where kept_snapshots.snapshot_date = snapshots.snapshot_date
     )
-    {%- endif %}
 ),
 
 order_facts as (
@@ -322,7 +340,8 @@ final as (
         coalesce(late_delivery_share_180d, 0) as feature_late_delivery_share,
         case when is_last_order_late then 1 else 0 end as feature_last_order_late,
         case when latest_nps_category_180d = 'detractor' then 1 else 0 end as feature_recent_detractor,
-        case when ignored_complaints_last_90d > 0 then 1 else 0 end as feature_ignored_complaint
+        case when ignored_complaints_last_90d > 0 then 1 else 0 end as feature_ignored_complaint,
+        {{ built_at() }} as built_at
     from signals
 )
 

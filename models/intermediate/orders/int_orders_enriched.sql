@@ -14,6 +14,7 @@
     partition_by=incremental_partition_by(batch_column),
     on_schema_change='fail',
     post_hook="{{ delete_keys_gone_from(ref('stg_shop__orders'), 'order_id') }}",
+    meta={'data_tests_read': 'rows built last'},
 ) }}
 
 with
@@ -127,7 +128,8 @@ final as (
             net_revenue('batch.gross_amount', 'batch.discount_amount', 'batch.refunded_amount'),
             'currency_rates.usd_per_unit'
         ) }} as net_revenue_usd,
-        batch.loaded_at
+        batch.loaded_at,
+        {{ built_at() }} as built_at
     from batch
     left join order_statuses
         on batch.order_status = order_statuses.order_status

@@ -19,6 +19,7 @@
     partition_by=incremental_partition_by('month_start'),
     on_schema_change='fail',
     post_hook="{{ delete_months_after_last_complete() }}",
+    meta={'data_tests_read': 'rows built last'},
 ) }}
 
 with
@@ -262,7 +263,8 @@ final as (
         is_customer_at_month_end,
         is_new,
         not is_new and not is_customer_at_month_start and is_customer_at_month_end as is_reactivated,
-        is_customer_at_month_start and not is_customer_at_month_end as is_churned
+        is_customer_at_month_start and not is_customer_at_month_end as is_churned,
+        {{ built_at() }} as built_at
     from with_status
 )
 

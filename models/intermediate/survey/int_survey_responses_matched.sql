@@ -22,6 +22,7 @@
     partition_by=incremental_partition_by('responded_date'),
     on_schema_change='fail',
     post_hook="{{ delete_keys_gone_from(ref('stg_survey__responses'), 'response_id') }}",
+    meta={'data_tests_read': 'rows built last'},
 ) }}
 
 with
@@ -296,7 +297,8 @@ final as (
         case
             when matched_by_id.customer_id is not null then 1
             else coalesce(matched_by_email.candidate_accounts, 0)
-        end as candidate_accounts
+        end as candidate_accounts,
+        {{ built_at() }} as built_at
     from batch
     left join matched_by_id
         on batch.response_id = matched_by_id.response_id
