@@ -128,8 +128,11 @@ BENCH_ORDERS ?= 10000000
 bench: setup
 	$(BIN)/warehouse bench --orders $(BENCH_ORDERS)
 
+# On an empty DuckDB file, so that the models render as in a first build (is_incremental() false)
+# whether or not a warehouse was built here.
 lint: setup-all
-	$(BIN)/sqlfluff lint models $(wildcard data-tests analyses)
+	@mkdir -p target && rm -f target/lint.duckdb target/lint.duckdb.wal
+	WAREHOUSE_DB_PATH=$(CURDIR)/target/lint.duckdb $(BIN)/sqlfluff lint models $(wildcard data-tests analyses)
 
 # The tests start their own PostgreSQL cluster from these binaries; install them when missing (as root).
 postgres-server:
