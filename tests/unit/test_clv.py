@@ -423,3 +423,17 @@ def test_cdnow_clv_is_finite_and_positive(cdnow: clv.RfmSummary, cdnow_bgnbd: Bg
     values = clv.predicted_clv(cdnow_bgnbd, cdnow_gg, cdnow.x, cdnow.t_x, cdnow.T, cdnow.m)
     assert values.shape == (2357,)
     assert np.isfinite(values).all() and (values > 0).all()
+
+
+def test_holdout_cumulative_purchases_sums_blocks_of_customers_as_one_grid(monkeypatch) -> None:
+    """Customers are summed in blocks (HOLDOUT_BLOCK_CUSTOMERS) to bound memory; the result is the sum
+    of eq. 10 over every customer at the end of every unit, as one (units, customers) grid gives."""
+    x = np.array([0, 1, 2, 5, 0, 3, 7, 1, 4, 2, 6])
+    t_x = np.where(x > 0, np.linspace(5.0, 30.0, len(x)), 0.0)
+    T = np.full(len(x), 38.0)
+    ends = np.array([0.0, 1.0, 2.0, 3.0, 22 / 7]).reshape(-1, 1)  # 22 days in weeks: the last unit is 1 day
+    grid = clv.expected_purchases(PAPER_BGNBD, ends, x, t_x, T).sum(axis=1)
+    monkeypatch.setattr(clv, "HOLDOUT_BLOCK_CUSTOMERS", 4)
+    blocked = clv.holdout_cumulative_purchases(PAPER_BGNBD, 22, 7.0, x, t_x, T)
+    assert blocked[0] == 0.0
+    np.testing.assert_allclose(blocked, grid, rtol=1e-12)

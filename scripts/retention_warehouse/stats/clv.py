@@ -396,6 +396,12 @@ def expected_average_spend(fit: GammaGammaFit, x: ArrayLike, m: ArrayLike) -> np
     return (fit.v * fit.p + px * ms) / (px + fit.q - 1.0)
 
 
+HOLDOUT_BLOCK_CUSTOMERS = 50_000
+"""Customers per block in holdout_cumulative_purchases. The (units, customers) grid of all customers
+and its intermediate arrays grow with both (at 10M orders 1.25M customers by 27 weekly units, a few
+hundred MB each, beside DuckDB in the same process); a block's grid stays near 10 MB each."""
+
+
 def holdout_cumulative_purchases(fit: BgNbdFit, holdout_days: int, time_unit_days: float,
                                  x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> np.ndarray:
     """Expected repeat purchases of all customers from the calibration end to the end of each time unit
@@ -404,8 +410,13 @@ def holdout_cumulative_purchases(fit: BgNbdFit, holdout_days: int, time_unit_day
     if holdout_days < 1:
         raise ValueError(f"holdout_days = {holdout_days!r}: the holdout must last at least one day")
     periods = math.ceil(holdout_days / time_unit_days)
-    ends = np.minimum(np.arange(0, periods + 1) * time_unit_days, holdout_days) / time_unit_days
-    return expected_purchases(fit, ends.reshape(-1, 1), x, t_x, T).sum(axis=1)
+    ends = (np.minimum(np.arange(0, periods + 1) * time_unit_days, holdout_days) / time_unit_days).reshape(-1, 1)
+    xs, txs, Ts = (a.ravel() for a in _customer_arrays(x, t_x, T))
+    total = np.zeros(periods + 1)
+    for start in range(0, len(xs), HOLDOUT_BLOCK_CUSTOMERS):
+        block = slice(start, start + HOLDOUT_BLOCK_CUSTOMERS)
+        total += expected_purchases(fit, ends, xs[block], txs[block], Ts[block]).sum(axis=1)
+    return total
 
 
 # --------------------------------------------------------------------------- CLV
