@@ -43,31 +43,37 @@ def load(db_path: Path, data_dir: Path, remove_missing: bool = False) -> None:
     assert not report.failed, report.failed
 
 
+def numbered(path: Path) -> str:
+    """A Parquet file's rows with n, their number, as SQL."""
+    return f"(select *, row_number() over () as n from read_parquet({quote_literal(str(path))}))"
+
+
+def rewrite(path: Path, rows: str) -> None:
+    """Write a Parquet file again as the rows the SQL `rows` selects (from numbered(path))."""
+    kept = Path(f"{path}.kept")
+    with duckdb.connect() as con:
+        con.execute(f"copy ({rows}) to {quote_literal(str(kept))} (format parquet)")
+    kept.replace(path)
+
+
 def without_rows(path: Path, key: str, also: str = "false") -> set[str]:
     """Write a Parquet file again without every tenth row and the rows `also` (SQL) names; return
     those rows' keys."""
-    kept = Path(f"{path}.kept")
+    left_out = f"n % 10 = 0 or {also}"
     with duckdb.connect() as con:
-        numbered = f"select *, row_number() over () as n from read_parquet({quote_literal(str(path))})"
-        left_out = f"n % 10 = 0 or {also}"
-        dropped = {i for (i,) in con.execute(f"select {key} from ({numbered}) where {left_out}").fetchall()}
-        con.execute(f"copy (select * exclude (n) from ({numbered}) where not ({left_out})) "
-                    f"to {quote_literal(str(kept))} (format parquet)")
-    kept.replace(path)
+        dropped = {i for (i,) in con.execute(f"select {key} from {numbered(path)} where {left_out}").fetchall()}
+    rewrite(path, f"select * exclude (n) from {numbered(path)} where not ({left_out})")
     return dropped
 
 
 def rescored(path: Path) -> int:
     """Write a survey file again with every tenth answer's score s as 10 - s (a promoter becomes a
     detractor); return how many answers changed category."""
-    kept = Path(f"{path}.kept")
     with duckdb.connect() as con:
-        numbered = f"select *, row_number() over () as n from read_parquet({quote_literal(str(path))})"
-        changed = con.execute(f"select count(*) from ({numbered}) where n % 10 = 0 and score not between 4 and 6 "
-                              "and score is not null").fetchone()[0]
-        con.execute(f"copy (select * exclude (n) replace (case when n % 10 = 0 then 10 - score else score end as score) "
-                    f"from ({numbered})) to {quote_literal(str(kept))} (format parquet)")
-    kept.replace(path)
+        changed = con.execute(f"select count(*) from {numbered(path)} where n % 10 = 0 "
+                              "and score not between 4 and 6 and score is not null").fetchone()[0]
+    rewrite(path, "select * exclude (n) replace (case when n % 10 = 0 then 10 - score else score end as score) "
+                  f"from {numbered(path)}")
     return changed
 
 
